@@ -1,0 +1,2 @@
+import { render } from 'preact';
+render(<main>options</main>, document.getElementById('app')!);

@@ -1,0 +1,2 @@
+import { render } from 'preact';
+render(<main>sidepanel</main>, document.getElementById('app')!);

@@ -1,0 +1,63 @@
+/**
+ * Every way a generation can fail, as one typed error. `kind` drives what the UI tells the user
+ * to do; `serverMessage` keeps the relay's own words (already redacted of the API key).
+ */
+export type ErrorKind =
+  | 'auth' // 401, 403 with a key problem
+  | 'quota' // 402, 403 with balance/quota wording, insufficient_quota codes
+  | 'rate-limit' // 429
+  | 'bad-request' // 400, 413, 422, moderation / content policy
+  | 'not-found' // 404 (unknown model or wrong base URL)
+  | 'server' // 5xx, or an error object inside the stream
+  | 'network' // fetch rejected, connection dropped mid-stream
+  | 'protocol' // not SSE, nothing parseable, malformed beyond recovery
+  | 'timeout' // no byte for the stall timeout
+  | 'cancelled'; // the user (or shutdown) aborted
+
+export interface RelayErrorInit {
+  status?: number;
+  serverMessage?: string;
+  code?: string;
+  retryAfterSec?: number;
+  cause?: unknown;
+}
+
+export class RelayError extends Error {
+  readonly kind: ErrorKind;
+  readonly status?: number;
+  readonly serverMessage?: string;
+  readonly code?: string;
+  readonly retryAfterSec?: number;
+
+  constructor(kind: ErrorKind, message: string, init: RelayErrorInit = {}) {
+    super(message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.name = 'RelayError';
+    this.kind = kind;
+    this.status = init.status;
+    this.serverMessage = init.serverMessage;
+    this.code = init.code;
+    this.retryAfterSec = init.retryAfterSec;
+  }
+
+  /** Plain data for storage and messages (Error objects do not survive structured cloning intact). */
+  toJSON(): TurnError {
+    return {
+      kind: this.kind,
+      message: this.message,
+      ...(this.status !== undefined && { status: this.status }),
+      ...(this.serverMessage !== undefined && { serverMessage: this.serverMessage }),
+      ...(this.code !== undefined && { code: this.code }),
+      ...(this.retryAfterSec !== undefined && { retryAfterSec: this.retryAfterSec }),
+    };
+  }
+}
+
+/** The stored form of a failure, as kept on a Turn. */
+export interface TurnError {
+  kind: ErrorKind | 'generation';
+  message: string;
+  status?: number;
+  serverMessage?: string;
+  code?: string;
+  retryAfterSec?: number;
+}
