@@ -1,0 +1,45 @@
+import { browser } from 'wxt/browser';
+import type { ConnectionResult } from './relay-models';
+import type { ThreadOrigin } from './threads';
+
+/**
+ * Every request a page can make of the background, in one map: the compiler checks both ends.
+ * Pages never write threads; they ask here and watch storage for the result.
+ */
+export interface Protocol {
+  generate: { req: { prompt: string; model?: string; origin: ThreadOrigin }; res: { threadId: string; turnId: string } };
+  modify: { req: { threadId: string; prompt: string }; res: { turnId: string } };
+  cancel: { req: { threadId: string; turnId: string }; res: null };
+  retry: { req: { threadId: string; turnId: string }; res: { turnId: string } };
+  deleteThread: { req: { threadId: string }; res: null };
+  testConnection: { req: { baseUrl: string; apiKey: string }; res: ConnectionResult };
+}
+
+export type MessageType = keyof Protocol;
+export type Request<K extends MessageType = MessageType> = { type: K } & Protocol[K]['req'];
+export type Reply<K extends MessageType> = { ok: true; value: Protocol[K]['res'] } | { ok: false; error: string };
+
+export async function send<K extends MessageType>(type: K, payload: Protocol[K]['req']): Promise<Protocol[K]['res']> {
+  const reply = (await browser.runtime.sendMessage({ type, ...payload })) as Reply<K> | undefined;
+  if (!reply) throw new Error('The extension background did not answer. Reload the extension and try again.');
+  if (!reply.ok) throw new Error(reply.error);
+  return reply.value;
+}
+
+export type Handlers = { [K in MessageType]: (req: Protocol[K]['req']) => Promise<Protocol[K]['res']> };
+
+const TYPES: ReadonlySet<string> = new Set<MessageType>(['generate', 'modify', 'cancel', 'retry', 'deleteThread', 'testConnection']);
+
+export function isRequest(x: unknown): x is Request {
+  return typeof x === 'object' && x !== null && TYPES.has((x as { type?: unknown }).type as string);
+}
+
+/** Runs the handler for a request and wraps the outcome so errors reach the page as text. */
+export async function dispatch(handlers: Handlers, msg: Request): Promise<Reply<MessageType>> {
+  try {
+    const handler = handlers[msg.type] as (req: unknown) => Promise<unknown>;
+    return { ok: true, value: (await handler(msg)) as never };
+  } catch (err) {
+    return { ok: false, error: err instanceof Error ? err.message : String(err) };
+  }
+}

@@ -1,0 +1,66 @@
+import { apiUrl } from './chat-stream';
+import { RelayError } from './errors';
+import { relayErrorFromHttp } from './http-error';
+
+export type ConnectionResult =
+  | { ok: true; models: string[] }
+  | { ok: false; kind: RelayError['kind'] | 'incompatible'; message: string };
+
+/**
+ * "Test connection": GET /v1/models with the key. Tells apart a bad key, an unreachable host and
+ * a server that answers but is not OpenAI-compatible, so the user knows which field to fix.
+ */
+export async function testConnection(
+  baseUrl: string,
+  apiKey: string,
+  fetchFn: typeof fetch = fetch,
+  timeoutMs = 15_000,
+): Promise<ConnectionResult> {
+  let url: string;
+  try {
+    url = apiUrl(baseUrl, 'models');
+  } catch (e) {
+    return { ok: false, kind: 'not-found', message: (e as Error).message };
+  }
+  let res: Response;
+  try {
+    res = await fetchFn(url, {
+      headers: { Authorization: `Bearer ${apiKey}`, Accept: 'application/json' },
+      credentials: 'omit',
+      cache: 'no-store',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (e) {
+    const timedOut = (e as Error).name === 'TimeoutError';
+    return {
+      ok: false,
+      kind: timedOut ? 'timeout' : 'network',
+      message: timedOut
+        ? `The relay did not answer within ${timeoutMs / 1000} s.`
+        : `Cannot reach ${new URL(url).origin}. Check the URL and your connection.`,
+    };
+  }
+  const body = await res.text().catch(() => '');
+  if (!res.ok) {
+    const err = relayErrorFromHttp(res.status, res.headers, body, apiKey);
+    return { ok: false, kind: err.kind, message: err.message };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    json = undefined;
+  }
+  const data = (json as { data?: unknown } | undefined)?.data;
+  if (!Array.isArray(data)) {
+    return {
+      ok: false,
+      kind: 'incompatible',
+      message: 'The server answered, but not like an OpenAI-compatible API (no model list at /v1/models).',
+    };
+  }
+  const models = data
+    .map((m) => (typeof m === 'string' ? m : (m as { id?: unknown })?.id))
+    .filter((id): id is string => typeof id === 'string' && id.length > 0 && id.length < 200);
+  return { ok: true, models: [...new Set(models)] };
+}
