@@ -1,0 +1,73 @@
+import path from 'node:path';
+import { chromium, expect, test as base, type BrowserContext, type Page, type Worker } from '@playwright/test';
+import { startRelay, type Relay } from '../relay/index';
+
+/** The built extension (`npx wxt build` first). */
+export const EXTENSION_DIR = path.resolve('.output/chrome-mv3');
+
+export type ExtensionPage = 'popup' | 'sidepanel' | 'options';
+
+export interface ExtensionFixtures {
+  /** A fresh mock relay per test, closed after it. */
+  relay: Relay;
+  /** A persistent Chromium context with the extension loaded (extensions need one). */
+  context: BrowserContext;
+  /** The extension's background service worker. */
+  serviceWorker: Worker;
+  extensionId: string;
+  /** Opens chrome-extension://ID/NAME.html in a new tab. */
+  openPage: (name: ExtensionPage) => Promise<Page>;
+}
+
+export const test = base.extend<ExtensionFixtures>({
+  // `{}`: Playwright reads a fixture's dependencies from its first parameter's pattern; none here.
+  relay: async ({}, use) => {
+    const relay = await startRelay();
+    await use(relay);
+    await relay.close();
+  },
+
+  context: async ({}, use) => {
+    const context = await chromium.launchPersistentContext('', {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      headless: true,
+      args: [
+        `--disable-extensions-except=${EXTENSION_DIR}`,
+        `--load-extension=${EXTENSION_DIR}`,
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    await use(context);
+    await context.close();
+  },
+
+  serviceWorker: async ({ context }, use) => {
+    // The worker may have registered before we look, or only just after.
+    const worker = context.serviceWorkers().find(isExtensionWorker) ?? (await context.waitForEvent('serviceworker', { predicate: isExtensionWorker }));
+    await use(worker);
+  },
+
+  extensionId: async ({ serviceWorker }, use) => {
+    await use(new URL(serviceWorker.url()).host);
+  },
+
+  openPage: async ({ context, extensionId }, use) => {
+    await use(async (name) => {
+      const page = await context.newPage();
+      await page.goto(`chrome-extension://${extensionId}/${name}.html`);
+      return page;
+    });
+  },
+});
+
+function isExtensionWorker(worker: Worker): boolean {
+  return worker.url().startsWith('chrome-extension://');
+}
+
+export { expect };

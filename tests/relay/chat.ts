@@ -1,0 +1,167 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { sendError, sendJson } from './http-errors';
+import type { RelayJob } from './jobs';
+import { buildReport, reportText, type JobLinks } from './report';
+import { resolveScenario, type ScenarioSpec } from './scenarios';
+import { planStream, type StreamPlan } from './stream-plan';
+import { lastSid, newChatId, newSid, newTaskId } from './tokens';
+
+export interface ChatBody {
+  model?: unknown;
+  messages?: unknown;
+  stream?: unknown;
+  [key: string]: unknown;
+}
+
+interface Message {
+  role: string;
+  content: string;
+}
+
+/** What the chat endpoint needs from the relay that owns it. */
+export interface ChatHost {
+  url: string;
+  apiKey: string;
+  models: readonly string[];
+  onChatRequest?: (body: ChatBody) => void | string;
+  takeScenario(): ScenarioSpec;
+  addJob(job: RelayJob): void;
+  streamOpened(): void;
+  streamClosed(): void;
+}
+
+export function isAuthorized(req: IncomingMessage, apiKey: string): boolean {
+  return req.headers.authorization === `Bearer ${apiKey}`;
+}
+
+function messagesOf(body: ChatBody): Message[] | undefined {
+  if (!Array.isArray(body.messages) || body.messages.length === 0) return undefined;
+  const out: Message[] = [];
+  for (const m of body.messages as unknown[]) {
+    if (!m || typeof m !== 'object') return undefined;
+    const { role, content } = m as { role?: unknown; content?: unknown };
+    if (typeof role !== 'string') return undefined;
+    // Content may also come as OpenAI content parts; only their text matters here.
+    const text = Array.isArray(content)
+      ? content.map((part: { text?: unknown }) => (typeof part?.text === 'string' ? part.text : '')).join('')
+      : content;
+    if (typeof text !== 'string') return undefined;
+    out.push({ role, content: text });
+  }
+  return out;
+}
+
+export function jobLinks(baseUrl: string, taskId: string): JobLinks {
+  return {
+    taskPage: `${baseUrl}/tasks/${taskId}`,
+    taskSource: `${baseUrl}/tasks/${taskId}.json`,
+    preview: `${baseUrl}/files/${taskId}.webp`,
+    previewPng: `${baseUrl}/files/${taskId}.png`,
+    video: `${baseUrl}/files/${taskId}.mp4`,
+  };
+}
+
+/** Handles POST /v1/chat/completions; returns the scenario name that answered, if any. */
+export function handleChat(host: ChatHost, req: IncomingMessage, res: ServerResponse, body: unknown): string | undefined {
+  if (!isAuthorized(req, host.apiKey)) {
+    sendError(res, { status: 401, message: 'Incorrect API key provided. You can find your API key in your dashboard.' });
+    return undefined;
+  }
+  const chat = (body && typeof body === 'object' ? body : {}) as ChatBody;
+  const messages = messagesOf(chat);
+  if (typeof chat.model !== 'string' || !messages) {
+    sendError(res, { status: 400, message: 'Invalid request: `model` and a non-empty `messages` array of {role, content} are required.', code: 'invalid_request' });
+    return undefined;
+  }
+  if (!host.models.includes(chat.model)) {
+    sendError(res, { status: 404, message: `The model \`${chat.model}\` does not exist or you do not have access to it.` });
+    return undefined;
+  }
+  let verdict: void | string;
+  try {
+    verdict = host.onChatRequest?.(chat);
+  } catch (err) {
+    verdict = err instanceof Error ? err.message : String(err);
+  }
+  if (typeof verdict === 'string') {
+    sendError(res, { status: 400, message: verdict, type: 'invalid_request_error', code: 'relay_assertion' });
+    return undefined;
+  }
+
+  const spec = host.takeScenario();
+  const scenario = resolveScenario(spec);
+  if (scenario.fault === 'http-error') {
+    sendError(res, { status: spec.status ?? 500, message: spec.message, body: spec.body, retryAfter: spec.retryAfter });
+    return spec.name;
+  }
+
+  const lastUser = [...messages].reverse().find((m) => m.role === 'user');
+  const lastAssistant = [...messages].reverse().find((m) => m.role === 'assistant');
+  const taskId = newTaskId();
+  const sid = newSid();
+  const echoSid = lastAssistant ? lastSid(lastAssistant.content) : undefined;
+  const prompt = lastUser?.content ?? '';
+  const links = jobLinks(host.url, taskId);
+  const report = buildReport(scenario.report, { taskId, sid, echoSid, prompt, links, noSource: spec.noSource, reason: spec.reason, sizeBytes: spec.sizeBytes });
+  const meta = { chatId: newChatId(), created: Math.floor(Date.now() / 1000), model: chat.model };
+  const plan = planStream(scenario, report, meta);
+  const streaming = chat.stream === true;
+  host.addJob({
+    taskId,
+    sid,
+    echoSid,
+    prompt,
+    model: chat.model,
+    scenario: spec.name,
+    // A non-streamed answer arrives complete, so its job is already over.
+    startedAt: streaming ? Date.now() : Date.now() - plan.finalAtMs,
+    generatingAfterMs: plan.generatingAtMs,
+    doneAfterMs: plan.finalAtMs,
+    outcome: report.outcome,
+    failure: report.failure,
+    links,
+  });
+
+  if (!streaming) {
+    sendJson(res, 200, {
+      id: meta.chatId,
+      object: 'chat.completion',
+      created: meta.created,
+      model: meta.model,
+      choices: [{ index: 0, message: { role: 'assistant', content: reportText(report) }, finish_reason: 'stop' }],
+    });
+    return spec.name;
+  }
+  void runStream(host, res, plan, scenario.fault === 'never');
+  return spec.name;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+async function runStream(host: ChatHost, res: ServerResponse, plan: StreamPlan, never: boolean): Promise<void> {
+  let open = true;
+  host.streamOpened();
+  res.on('close', () => {
+    if (!open) return;
+    open = false;
+    host.streamClosed();
+  });
+  if (never) return; // accepted, then silence: not even headers
+  res.writeHead(200, {
+    'Content-Type': 'text/event-stream',
+    'Cache-Control': 'no-cache',
+    Connection: 'keep-alive',
+    'X-Accel-Buffering': 'no',
+  });
+  res.flushHeaders();
+  for (const step of plan.steps) {
+    if (step.delayMs > 0) await sleep(step.delayMs);
+    if (!open) return;
+    if ('action' in step) {
+      if (step.action === 'drop') res.socket?.destroy();
+      return; // 'stall': keep the socket open and say nothing more
+    }
+    res.write(step.bytes);
+  }
+  res.end();
+}

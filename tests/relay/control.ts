@@ -1,0 +1,41 @@
+import type { ServerResponse } from 'node:http';
+import { sendError, sendJson } from './http-errors';
+import type { ScenarioSpec } from './scenarios';
+import type { Relay } from './server';
+
+/**
+ * `/__relay/*`: the same controls as the Relay object, over HTTP, for `npm run relay` users and
+ * for tests that drive a relay they did not start. Not recorded in `requests`, no key needed.
+ */
+export function handleControl(relay: Relay, action: string, method: string, body: unknown, res: ServerResponse): void {
+  try {
+    if (method === 'OPTIONS') return void res.writeHead(204).end();
+    if (method === 'POST' && action === 'scenario') {
+      relay.setScenario(body as ScenarioSpec);
+      return sendJson(res, 200, { ok: true, scenario: relay.currentScenario });
+    }
+    if (method === 'POST' && action === 'enqueue') {
+      const list = Array.isArray(body) ? body : body && typeof body === 'object' && 'scenarios' in body ? (body as { scenarios: unknown }).scenarios : [body];
+      if (!Array.isArray(list)) throw new Error('expected a scenario, an array of them, or {scenarios: [...]}');
+      relay.enqueue(...(list as ScenarioSpec[]));
+      return sendJson(res, 200, { ok: true, queued: relay.queued });
+    }
+    if (method === 'GET' && action === 'requests') return sendJson(res, 200, relay.requests);
+    if (method === 'GET' && action === 'state') {
+      return sendJson(res, 200, {
+        scenario: relay.currentScenario,
+        queued: relay.queued,
+        openStreams: relay.openStreams,
+        maxOpenStreams: relay.maxOpenStreams,
+        jobs: relay.jobs,
+      });
+    }
+    if (method === 'POST' && action === 'reset') {
+      relay.reset();
+      return sendJson(res, 200, { ok: true });
+    }
+    sendError(res, { status: 404, message: `unknown control ${method} /__relay/${action}`, code: 'not_found' });
+  } catch (err) {
+    sendError(res, { status: 400, message: err instanceof Error ? err.message : String(err), type: 'invalid_request_error', code: 'bad_control' });
+  }
+}

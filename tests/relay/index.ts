@@ -1,0 +1,9 @@
+// The mock relay's public face: everything a unit test, an e2e fixture or the CLI needs.
+export { startRelay, Relay, DEFAULT_API_KEY, DEFAULT_MODELS } from './server';
+export type { RelayOptions, RecordedRequest, RequestKind } from './server';
+export type { ChatBody } from './chat';
+export { SCENARIO_NAMES } from './scenarios';
+export type { ScenarioName, ScenarioSpec } from './scenarios';
+export { FRAMINGS } from './framing';
+export type { Framing } from './framing';
+export type { RelayJob, TaskSource, JobStatus } from './jobs';
