@@ -1,0 +1,40 @@
+import type { Page } from '@playwright/test';
+import { expect } from './fixtures';
+import type { Relay } from '../relay/index';
+
+/** Fills and saves Options so the extension talks to the mock relay. */
+export async function configureRelay(page: Page, relay: Relay, model = 'sora-2'): Promise<void> {
+  await page.getByRole('textbox', { name: 'API base URL' }).fill(relay.url);
+  await page.getByLabel('API key', { exact: true }).fill(relay.apiKey);
+  await page.getByRole('combobox', { name: 'Model' }).fill(model);
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('status')).toHaveText('Saved.');
+}
+
+export interface Seen {
+  statuses: string[];
+  progress: number[];
+}
+
+/**
+ * Records, in the page itself, every status text and progressbar value that is ever painted, so
+ * short phases (a queue of a few hundred ms) cannot slip between two Playwright polls.
+ */
+export async function recordTurnUpdates(page: Page): Promise<() => Promise<Seen>> {
+  await page.evaluate(() => {
+    const seen = { statuses: [] as string[], progress: [] as number[] };
+    (globalThis as unknown as { __seen: typeof seen }).__seen = seen;
+    const scan = () => {
+      for (const el of document.querySelectorAll('.turn__status-text')) {
+        const s = el.textContent ?? '';
+        if (seen.statuses[seen.statuses.length - 1] !== s) seen.statuses.push(s);
+      }
+      for (const el of document.querySelectorAll('[role="progressbar"]')) {
+        const v = Number(el.getAttribute('aria-valuenow'));
+        if (seen.progress[seen.progress.length - 1] !== v) seen.progress.push(v);
+      }
+    };
+    new MutationObserver(scan).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+  });
+  return () => page.evaluate(() => (globalThis as unknown as { __seen: Seen }).__seen);
+}
