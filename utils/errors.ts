@@ -61,3 +61,12 @@ export interface TurnError {
   code?: string;
   retryAfterSec?: number;
 }
+
+/**
+ * Relays sometimes echo the Authorization header back in error text, so every server string
+ * passes through here before it is stored or shown.
+ */
+export function redactSecret(text: string, secret: string | undefined): string {
+  if (!secret || !text.includes(secret)) return text;
+  return text.split(secret).join('***');
+}
