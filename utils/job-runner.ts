@@ -9,6 +9,7 @@ import {
   buildMessages,
   isActive,
   isInFlight,
+  newId,
   newThread,
   newTurn,
   type Thread,
@@ -73,6 +74,28 @@ export class JobRunner {
     if (!updated) throw new Error('That thread no longer exists.');
     this.pump();
     return turn;
+  }
+
+  /**
+   * "Modify from here": a new thread holding the turns up to and including a completed version,
+   * plus the new instruction, so no version is ever overwritten.
+   */
+  async branch(threadId: string, turnId: string, prompt: string): Promise<Thread> {
+    const text = checkPrompt(prompt);
+    const source = await this.deps.writer.get(threadId);
+    const at = source?.turns.findIndex((t) => t.id === turnId) ?? -1;
+    if (!source || at < 0) throw new Error('That video no longer exists.');
+    if (source.turns[at]!.status !== 'completed') throw new Error('Only a finished video can be modified.');
+    const now = this.now();
+    const kept = source.turns.slice(0, at + 1).filter((t) => t.status === 'completed');
+    const thread: Thread = {
+      ...newThread(text, source.model, 'branch', now),
+      title: `${source.title} · from v${at + 1}`,
+    };
+    thread.turns = [...kept.map((t) => ({ ...t, id: newId('turn') })), ...thread.turns];
+    await this.deps.writer.put(thread, { immediate: true });
+    this.pump();
+    return thread;
   }
 
   /** A new turn with the same prompt: a new paid generation, so only ever on the user's click. */

@@ -10,6 +10,7 @@ export interface Protocol {
   generate: { req: { prompt: string; model?: string; origin: ThreadOrigin }; res: { threadId: string; turnId: string } };
   modify: { req: { threadId: string; prompt: string }; res: { turnId: string } };
   cancel: { req: { threadId: string; turnId: string }; res: null };
+  branch: { req: { threadId: string; turnId: string; prompt: string }; res: { threadId: string } };
   retry: { req: { threadId: string; turnId: string }; res: { turnId: string } };
   deleteThread: { req: { threadId: string }; res: null };
   testConnection: { req: { baseUrl: string; apiKey: string }; res: ConnectionResult };
@@ -28,7 +29,7 @@ export async function send<K extends MessageType>(type: K, payload: Protocol[K][
 
 export type Handlers = { [K in MessageType]: (req: Protocol[K]['req']) => Promise<Protocol[K]['res']> };
 
-const TYPES: ReadonlySet<string> = new Set<MessageType>(['generate', 'modify', 'cancel', 'retry', 'deleteThread', 'testConnection']);
+const TYPES: ReadonlySet<string> = new Set<MessageType>(['generate', 'modify', 'cancel', 'retry', 'branch', 'deleteThread', 'testConnection']);
 
 export function isRequest(x: unknown): x is Request {
   return typeof x === 'object' && x !== null && TYPES.has((x as { type?: unknown }).type as string);

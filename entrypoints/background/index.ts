@@ -43,6 +43,7 @@ export default defineBackground({
       },
       modify: async ({ threadId, prompt }) => ({ turnId: (await runner.modify(threadId, prompt)).id }),
       cancel: async ({ threadId, turnId }) => (await runner.cancel(threadId, turnId), null),
+      branch: async ({ threadId, turnId, prompt }) => ({ threadId: (await runner.branch(threadId, turnId, prompt)).id }),
       retry: async ({ threadId, turnId }) => ({ turnId: (await runner.retry(threadId, turnId)).id }),
       deleteThread: async ({ threadId }) => (await runner.remove(threadId), null),
       testConnection: ({ baseUrl, apiKey }) => testConnection(baseUrl, apiKey),

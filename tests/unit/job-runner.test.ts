@@ -124,6 +124,33 @@ describe('JobRunner', () => {
     ]);
   });
 
+  it('branching from an earlier version starts a new thread with only that history', async () => {
+    const relay = fakeRelay((_r, n) => ({ chunks: report(n) }));
+    const { runner } = await setup(relay);
+    const thread = await runner.start('cow', 'sora-2-pro', 'popup');
+    await runner.idle();
+    await runner.modify(thread.id, 'add a halo');
+    await runner.idle();
+    const v1 = (await stored(thread.id)).turns[0]!;
+    const branch = await runner.branch(thread.id, v1.id, 'make it rain');
+    await runner.idle();
+    expect(relay.calls[2]!.req.messages).toEqual([
+      { role: 'user', content: 'cow' },
+      { role: 'assistant', content: report(1).join('') },
+      { role: 'user', content: 'make it rain' },
+    ]);
+    expect(relay.calls[2]!.req.model).toBe('sora-2-pro');
+    const b = await stored(branch.id);
+    expect(b.origin).toBe('branch');
+    expect(b.turns.map((t) => [t.prompt, t.status, t.sid])).toEqual([
+      ['cow', 'completed', 's_1'],
+      ['make it rain', 'completed', 's_3'],
+    ]);
+    // the original thread is untouched
+    expect((await stored(thread.id)).turns.map((t) => t.sid)).toEqual(['s_1', 's_2']);
+    await expect(runner.branch(thread.id, 'nope', 'x')).rejects.toThrow(/no longer exists/);
+  });
+
   it('never runs more than the concurrency limit; the rest wait as pending and all finish', async () => {
     const relay = fakeRelay((_r, n) => ({ chunks: report(n) }));
     const { runner } = await setup(relay, { concurrency: 2 });
