@@ -14,6 +14,12 @@ export default defineConfig({
     host_permissions: ['http://127.0.0.1/*', 'http://localhost/*'],
     optional_host_permissions: ['https://*/*', 'http://*/*'],
     action: { default_title: 'Sora Threads' },
+    commands: {
+      'open-side-panel': {
+        suggested_key: { default: 'Alt+Shift+S' },
+        description: 'Open the Sora Threads side panel',
+      },
+    },
   }),
   vite: () => ({
     plugins: [preact({ prerender: { enabled: false } })],

@@ -10,7 +10,14 @@ import { loadSettings } from '@/utils/settings';
 import { ThreadWriter } from '@/utils/store';
 import { parseTaskReport } from '@/utils/task-report';
 import { testConnection } from '@/utils/relay-models';
-import { notifyFinished, openSidePanelOn, registerContextMenu, startFromSelection, CONTEXT_MENU_ID } from './surfaces';
+import {
+  notifyFinished,
+  onContextMenuClick,
+  onNotificationClick,
+  openSidePanelOn,
+  OPEN_PANEL_COMMAND,
+  registerContextMenu,
+} from './surfaces';
 
 export default defineBackground({
   type: 'module',
@@ -57,17 +64,20 @@ export default defineBackground({
 
     browser.runtime.onInstalled.addListener(() => registerContextMenu());
 
-    browser.contextMenus.onClicked.addListener((info, tab) => {
-      if (info.menuItemId !== CONTEXT_MENU_ID) return;
-      // Opening the side panel must happen inside the click's user gesture, before any await.
-      openSidePanelOn(tab?.windowId);
-      void ready.then(() => startFromSelection(runner, info.selectionText ?? ''));
+    browser.contextMenus.onClicked.addListener((info, tab) => void onContextMenuClick(runner, ready, info, tab));
+
+    browser.notifications.onClicked.addListener(onNotificationClick);
+
+    browser.commands.onCommand.addListener((command, tab) => {
+      if (command === OPEN_PANEL_COMMAND) void openSidePanelOn(tab?.windowId);
     });
 
-    browser.notifications.onClicked.addListener((notificationId) => {
-      void browser.notifications.clear(notificationId);
-      openSidePanelOn(undefined);
-    });
+    // The e2e suite drives the context menu the way the browser does, through the same function
+    // the listener calls; only code running inside this worker can reach it.
+    (globalThis as { soraThreads?: unknown }).soraThreads = {
+      contextMenuClick: (info: { menuItemId: string; selectionText?: string }, tab?: { windowId?: number }) =>
+        onContextMenuClick(runner, ready, info, tab).then((t) => t?.id),
+    };
 
     browser.alarms.onAlarm.addListener(() => void ready.then(() => runner.pump()));
   },

@@ -4,50 +4,111 @@ import { LIMITS, loadSettings, readinessProblem } from '@/utils/settings';
 import { STATUS_LABEL, type Thread, type Turn } from '@/utils/threads';
 
 export const CONTEXT_MENU_ID = 'sora-threads-generate-selection';
+export const OPEN_PANEL_COMMAND = 'open-side-panel';
+/** storage.session key the side panel watches to scroll to (and highlight) one thread. */
+export const FOCUS_KEY = 'focusThread';
+const NOTIFICATION_PREFIX = 'thread:';
 
 export function registerContextMenu(): void {
-  browser.contextMenus.removeAll().then(() =>
-    browser.contextMenus.create({
-      id: CONTEXT_MENU_ID,
-      title: 'Generate video from selected text',
-      contexts: ['selection'],
-    }),
-  );
+  void browser.contextMenus
+    .removeAll()
+    .then(() =>
+      browser.contextMenus.create({
+        id: CONTEXT_MENU_ID,
+        title: 'Generate video from selected text',
+        contexts: ['selection'],
+      }),
+    )
+    .catch(() => {});
 }
 
 type SidePanelApi = { open(opts: { windowId: number }): Promise<void> };
 type SidebarApi = { open(): Promise<void> };
 
-/** Chrome's side panel or Firefox's sidebar; must be called synchronously from a user gesture. */
-export function openSidePanelOn(windowId: number | undefined): void {
+/**
+ * Chrome's side panel or Firefox's sidebar. Must be called synchronously from a user gesture
+ * (context-menu click, command, notification click); resolves false where the browser refused.
+ */
+export function openSidePanelOn(windowId: number | undefined): Promise<boolean> {
   const b = browser as unknown as { sidePanel?: SidePanelApi; sidebarAction?: SidebarApi };
-  if (b.sidePanel && windowId !== undefined) void b.sidePanel.open({ windowId }).catch(() => {});
-  else if (b.sidebarAction) void b.sidebarAction.open().catch(() => {});
+  const opened =
+    b.sidePanel && windowId !== undefined
+      ? b.sidePanel.open({ windowId })
+      : b.sidebarAction
+        ? b.sidebarAction.open()
+        : Promise.reject(new Error('no side panel'));
+  return opened.then(
+    () => true,
+    () => false,
+  );
 }
 
-export async function startFromSelection(runner: JobRunner, selection: string): Promise<void> {
-  const text = selection.trim();
+export async function focusThread(threadId: string): Promise<void> {
+  await browser.storage.session.set({ [FOCUS_KEY]: { threadId, at: Date.now() } }).catch(() => {});
+}
+
+/** Starts a thread from selected text; says why not in a notification (the page has no UI of ours). */
+export async function startFromSelection(runner: JobRunner, selection: string): Promise<Thread | undefined> {
+  const text = selection.replace(/\s+/g, ' ').trim();
   const settings = await loadSettings();
   const problem = !text
     ? 'Select some text first: it becomes the prompt.'
     : text.length > LIMITS.promptMax
-      ? `The selection is too long (${text.length} characters; at most ${LIMITS.promptMax}).`
+      ? `The selection is too long (${text.length} characters; at most ${LIMITS.promptMax}). Select a shorter passage.`
       : readinessProblem(settings);
-  if (problem) return notify('Cannot generate video', problem);
-  await runner.start(text, settings.model, 'context-menu');
+  if (problem) {
+    await notify('selection', 'Cannot generate video', problem);
+    return undefined;
+  }
+  const thread = await runner.start(text, settings.model, 'context-menu');
+  await focusThread(thread.id);
+  return thread;
+}
+
+/** What a context-menu click does, shared by the listener and the e2e hook. */
+export function onContextMenuClick(
+  runner: JobRunner,
+  ready: Promise<unknown>,
+  info: { menuItemId: string | number; selectionText?: string },
+  tab: { windowId?: number } | undefined,
+): Promise<Thread | undefined> {
+  if (info.menuItemId !== CONTEXT_MENU_ID) return Promise.resolve(undefined);
+  // Before any await: the side panel only opens inside the click's gesture.
+  const panel = openSidePanelOn(tab?.windowId);
+  return ready.then(async () => {
+    const thread = await startFromSelection(runner, info.selectionText ?? '');
+    if (thread && !(await panel)) {
+      await notify(thread.id, 'Video started', `“${thread.title}” is generating. Open the Sora Threads side panel to watch it.`);
+    }
+    return thread;
+  });
 }
 
 export async function notifyFinished(thread: Thread, turn: Turn): Promise<void> {
   if (turn.status !== 'completed' && turn.status !== 'failed') return;
   const settings = await loadSettings();
   if (!settings.notifications) return;
-  const message = turn.status === 'failed' ? turn.error?.message ?? 'The generation failed.' : thread.title;
-  await notify(`${STATUS_LABEL[turn.status]}: ${thread.title}`, message);
+  const message = turn.status === 'failed' ? (turn.error?.message ?? 'The generation failed.') : 'Your video is ready. Click to open it.';
+  await notify(thread.id, `${STATUS_LABEL[turn.status]}: ${thread.title}`, message);
 }
 
-async function notify(title: string, message: string): Promise<void> {
+/** A notification click: open the side panel on that notification's thread. */
+export function onNotificationClick(notificationId: string): void {
+  void browser.notifications.clear(notificationId).catch(() => {});
+  if (!notificationId.startsWith(NOTIFICATION_PREFIX)) return;
+  const threadId = notificationId.slice(NOTIFICATION_PREFIX.length);
+  void focusThread(threadId);
+  void browser.windows
+    .getLastFocused()
+    .then((w) => openSidePanelOn(w.id))
+    .then((ok) => {
+      if (!ok) void browser.tabs.create({ url: browser.runtime.getURL(`/sidepanel.html#thread=${encodeURIComponent(threadId)}`) });
+    });
+}
+
+async function notify(threadId: string, title: string, message: string): Promise<void> {
   try {
-    await browser.notifications.create({
+    await browser.notifications.create(`${NOTIFICATION_PREFIX}${threadId}`, {
       type: 'basic',
       iconUrl: browser.runtime.getURL('/icon/128.png'),
       title: title.slice(0, 120),

@@ -1,0 +1,124 @@
+import type { Worker } from '@playwright/test';
+import { expect, test } from './fixtures';
+import { configureRelay } from './helpers';
+import type { ChatBody } from '../relay/index';
+
+const CONTEXT_MENU_ID = 'sora-threads-generate-selection';
+
+/** Settings written the way Options saves them, for tests that are not about Options. */
+async function saveSettings(sw: Worker, patch: Record<string, unknown>) {
+  await sw.evaluate(async (p) => {
+    const local = (globalThis as unknown as { chrome: { storage: { local: StorageArea } } }).chrome.storage.local;
+    const cur = ((await local.get('settings')).settings ?? {}) as Record<string, unknown>;
+    await local.set({ settings: { ...cur, ...p } });
+  }, patch);
+}
+
+interface StorageArea {
+  get(key: string): Promise<Record<string, unknown>>;
+  set(items: Record<string, unknown>): Promise<void>;
+}
+type Message = { role: string; content: string };
+const messagesOf = (body: unknown) => (body as { messages: Message[] }).messages;
+
+test('a 3-turn thread sends the whole history each time and the relay remixes the previous sid', async ({ openPage, relay }) => {
+  const prompts = ['a cow and a horse dancing', 'put a halo over the cow', 'the horse walks on clouds'];
+  let problem = '';
+  relay.onChatRequest = (body: ChatBody) => {
+    // Turn k (0-based) must carry every earlier prompt and the relay's own earlier answers.
+    const k = relay.jobs.length;
+    const m = messagesOf(body);
+    const expectedRoles = [...Array(2 * k + 1)].map((_, i) => (i % 2 ? 'assistant' : 'user'));
+    if (JSON.stringify(m.map((x) => x.role)) !== JSON.stringify(expectedRoles)) return (problem = `roles ${m.map((x) => x.role)}`);
+    for (let i = 0; i <= k; i++) if (m[2 * i]!.content !== prompts[i]) return (problem = `prompt ${i}: ${m[2 * i]!.content}`);
+    for (let i = 0; i < k; i++) {
+      const job = relay.jobs[i]!;
+      const a = m[2 * i + 1]!.content;
+      if (!a.includes(`sid: ${job.sid}`) || !a.includes(job.taskId) || !a.includes(job.links.video))
+        return (problem = `assistant ${i} is not the relay's answer verbatim`);
+    }
+    return undefined;
+  };
+
+  const options = await openPage('options');
+  await configureRelay(options, relay);
+  const popup = await openPage('popup');
+  await popup.getByRole('textbox', { name: 'Prompt' }).fill(prompts[0]!);
+  await popup.getByRole('button', { name: 'Generate' }).click();
+  await popup.close();
+
+  const panel = await openPage('sidepanel');
+  const thread = panel.getByRole('article', { name: prompts[0] });
+  for (let k = 1; k < prompts.length; k++) {
+    await expect(thread.locator('video')).toHaveCount(k, { timeout: 20_000 });
+    const box = thread.getByRole('textbox', { name: 'Modify this video' });
+    await box.fill(prompts[k]!);
+    await thread.getByRole('button', { name: 'Send' }).click();
+    await expect(box).toHaveCount(0); // hidden while the new version runs
+  }
+  await expect(thread.locator('video')).toHaveCount(3, { timeout: 20_000 });
+  expect(problem).toBe('');
+
+  // Each version is its own video, and each remix named the previous one's sid.
+  expect(relay.jobs).toHaveLength(3);
+  expect(relay.jobs[1]!.echoSid).toBe(relay.jobs[0]!.sid);
+  expect(relay.jobs[2]!.echoSid).toBe(relay.jobs[1]!.sid);
+  const srcs = await thread.locator('video').evaluateAll((vs) => vs.map((v) => v.getAttribute('src')));
+  expect(srcs).toEqual(relay.jobs.map((j) => j.links.video));
+  // The whole history went along: 1, 3 and 5 messages.
+  expect(relay.chatRequests().map((r) => messagesOf(r.body).length)).toEqual([1, 3, 5]);
+});
+
+test('with a limit of 2, five prompts never open more than 2 requests and all complete', async ({ openPage, relay, serviceWorker }) => {
+  relay.setScenario({ name: 'compact', delayMs: 60 });
+  const options = await openPage('options');
+  await configureRelay(options, relay);
+  await saveSettings(serviceWorker, { concurrency: 2 });
+
+  const popup = await openPage('popup');
+  for (let i = 1; i <= 5; i++) {
+    await popup.getByRole('textbox', { name: 'Prompt' }).fill(`queued video ${i}`);
+    await popup.getByRole('button', { name: 'Generate' }).click();
+    await expect(popup.getByRole('textbox', { name: 'Prompt' })).toHaveValue('');
+  }
+  await popup.close();
+
+  const panel = await openPage('sidepanel');
+  // Extra jobs wait locally, in line.
+  await expect(panel.getByText(/Waiting in line/).first()).toBeVisible();
+  await expect(panel.locator('video')).toHaveCount(5, { timeout: 40_000 });
+  expect(relay.maxOpenStreams).toBe(2);
+  expect(relay.chatRequests().map((r) => messagesOf(r.body)[0]!.content)).toEqual(
+    [1, 2, 3, 4, 5].map((i) => `queued video ${i}`),
+  );
+});
+
+test('the context menu starts a thread from the selected text, and refuses an empty one', async ({ openPage, relay, serviceWorker }) => {
+  const options = await openPage('options');
+  await configureRelay(options, relay);
+  const panel = await openPage('sidepanel');
+
+  const click = (selectionText: string) =>
+    serviceWorker.evaluate(
+      ([id, text]) =>
+        (globalThis as unknown as { soraThreads: { contextMenuClick(i: object): Promise<string | undefined> } }).soraThreads.contextMenuClick({
+          menuItemId: id,
+          selectionText: text,
+        }),
+      [CONTEXT_MENU_ID, selectionText] as const,
+    );
+
+  expect(await click('   \n  ')).toBeUndefined();
+  expect(relay.chatRequests()).toHaveLength(0);
+
+  const threadId = await click('  A red fox\n running through fresh snow  ');
+  expect(threadId).toMatch(/^thr_/);
+  const thread = panel.getByRole('article', { name: 'A red fox running through fresh snow' });
+  await expect(thread.locator('video')).toHaveCount(1, { timeout: 20_000 });
+  expect(messagesOf(relay.chatRequests()[0]!.body)).toEqual([{ role: 'user', content: 'A red fox running through fresh snow' }]);
+  const stored = await serviceWorker.evaluate(async (id) => {
+    const local = (globalThis as unknown as { chrome: { storage: { local: StorageArea } } }).chrome.storage.local;
+    return (await local.get(`thread:${id}`))[`thread:${id}`];
+  }, threadId!);
+  expect(stored).toMatchObject({ origin: 'context-menu', title: 'A red fox running through fresh snow' });
+});
