@@ -10,6 +10,8 @@ export default defineConfig({
   timeout: 60_000,
   expect: { timeout: 10_000 },
   reporter: 'list',
+  // Separate runs (a developer's and an agent's, or two checkouts) must not share artifacts.
+  outputDir: process.env.PW_OUTPUT_DIR ?? 'test-results',
   use: {
     trace: 'retain-on-failure',
   },

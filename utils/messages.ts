@@ -1,4 +1,5 @@
 import { browser } from 'wxt/browser';
+import type { ImportCounts } from './backup';
 import type { ConnectionResult } from './relay-models';
 import type { ThreadOrigin } from './threads';
 
@@ -13,6 +14,7 @@ export interface Protocol {
   branch: { req: { threadId: string; turnId: string; prompt: string }; res: { threadId: string } };
   retry: { req: { threadId: string; turnId: string }; res: { turnId: string } };
   deleteThread: { req: { threadId: string }; res: null };
+  importThreads: { req: { text: string }; res: ImportCounts };
   testConnection: { req: { baseUrl: string; apiKey: string }; res: ConnectionResult };
 }
 
@@ -29,7 +31,7 @@ export async function send<K extends MessageType>(type: K, payload: Protocol[K][
 
 export type Handlers = { [K in MessageType]: (req: Protocol[K]['req']) => Promise<Protocol[K]['res']> };
 
-const TYPES: ReadonlySet<string> = new Set<MessageType>(['generate', 'modify', 'cancel', 'retry', 'branch', 'deleteThread', 'testConnection']);
+const TYPES: ReadonlySet<string> = new Set<MessageType>(['generate', 'modify', 'cancel', 'retry', 'branch', 'deleteThread', 'importThreads', 'testConnection']);
 
 export function isRequest(x: unknown): x is Request {
   return typeof x === 'object' && x !== null && TYPES.has((x as { type?: unknown }).type as string);

@@ -160,7 +160,9 @@ export class ThreadWriter {
     const entry = indexEntryOf(thread);
     const at = this.index.findIndex((e) => e.id === id);
     if (at === -1) {
-      this.index = [entry, ...this.index];
+      // Newest first by creation, also for threads that arrive out of order (imports).
+      const before = this.index.findIndex((e) => e.createdAt <= entry.createdAt);
+      this.index = before === -1 ? [...this.index, entry] : [...this.index.slice(0, before), entry, ...this.index.slice(before)];
       items[INDEX_KEY] = this.index;
     } else if (!sameIndexEntry(this.index[at], entry)) {
       this.index = this.index.map((e, i) => (i === at ? entry : e));

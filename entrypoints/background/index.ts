@@ -1,5 +1,6 @@
 import { browser } from 'wxt/browser';
 import { defineBackground } from 'wxt/utils/define-background';
+import { importInto } from '@/utils/backup';
 import { showRunningOnBadge } from '@/utils/badge';
 import { streamChat } from '@/utils/chat-stream';
 import { JobRunner } from '@/utils/job-runner';
@@ -53,6 +54,7 @@ export default defineBackground({
       branch: async ({ threadId, turnId, prompt }) => ({ threadId: (await runner.branch(threadId, turnId, prompt)).id }),
       retry: async ({ threadId, turnId }) => ({ turnId: (await runner.retry(threadId, turnId)).id }),
       deleteThread: async ({ threadId }) => (await runner.remove(threadId), null),
+      importThreads: ({ text }) => importInto(writer, text),
       testConnection: ({ baseUrl, apiKey }) => testConnection(baseUrl, apiKey),
     };
 
