@@ -1,0 +1,100 @@
+// `npm run demo`: build the extension, start the mock relay, launch Chromium with the extension
+// loaded and already pointed at the relay, and run one video thread so a newcomer sees it work
+// with no account. `--once` exits when that first video is done (used to check the demo itself).
+import { execSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { chromium } from '@playwright/test';
+import { startRelay } from '../relay/index';
+
+const once = process.argv.includes('--once');
+const extensionDir = path.resolve('.output/chrome-mv3');
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const hasDisplay = !!(process.env.DISPLAY || process.env.WAYLAND_DISPLAY) || process.platform === 'darwin' || process.platform === 'win32';
+const debugPort = Number(process.env.DEMO_DEBUG_PORT ?? 9222);
+const say = (s: string) => console.log(`[demo] ${s}`);
+
+if (!existsSync(chromiumPath)) {
+  console.error(`[demo] Chromium not found at ${chromiumPath}. Install it (Debian/Ubuntu: sudo apt-get install chromium) or set CHROMIUM_PATH.`);
+  process.exit(1);
+}
+
+say('building the extension (wxt build)…');
+execSync('npx wxt build', { stdio: 'ignore' });
+say(`built: ${extensionDir}`);
+
+let relay;
+try {
+  relay = await startRelay({ port: Number(process.env.RELAY_PORT ?? 8787) });
+} catch {
+  relay = await startRelay({ port: 0 });
+}
+say(`mock relay: ${relay.url}  (API key ${relay.apiKey})`);
+
+const context = await chromium.launchPersistentContext('', {
+  executablePath: chromiumPath,
+  headless: !hasDisplay,
+  viewport: null,
+  args: [
+    `--disable-extensions-except=${extensionDir}`,
+    `--load-extension=${extensionDir}`,
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    ...(hasDisplay ? [] : [`--remote-debugging-port=${debugPort}`, '--no-sandbox', '--disable-gpu']),
+  ],
+});
+const worker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker'));
+const extensionId = new URL(worker.url()).host;
+say(`Chromium ${hasDisplay ? 'window opened' : 'started headless (no display found)'}; extension id ${extensionId}`);
+
+await worker.evaluate(
+  async ({ baseUrl, apiKey }) => {
+    const g = globalThis as unknown as { chrome: { storage: { local: { get(k: string): Promise<Record<string, unknown>>; set(i: object): Promise<void> } } } };
+    const cur = ((await g.chrome.storage.local.get('settings')).settings ?? {}) as object;
+    await g.chrome.storage.local.set({ settings: { ...cur, baseUrl, apiKey, model: 'sora-2' } });
+  },
+  { baseUrl: relay.url, apiKey: relay.apiKey },
+);
+say(`options set: API base URL ${relay.url}, API key ${relay.apiKey}, model sora-2`);
+
+const panel = await context.newPage();
+await panel.goto(`chrome-extension://${extensionId}/sidepanel.html`);
+const popup = await context.newPage();
+await popup.goto(`chrome-extension://${extensionId}/popup.html`);
+const prompt = 'A corgi surfing a giant wave at sunset, cinematic';
+await popup.getByRole('textbox', { name: 'Prompt' }).fill(prompt);
+await popup.getByRole('button', { name: 'Generate' }).click();
+await popup.close();
+say(`generated from the popup: “${prompt}” (popup closed; the background keeps the job)`);
+
+const thread = panel.getByRole('article', { name: prompt });
+let last = '';
+const bar = thread.getByRole('progressbar');
+const deadline = Date.now() + 60_000;
+while (Date.now() < deadline) {
+  if (await thread.locator('video').count()) break;
+  const now = (await bar.count()) ? `progress ${await bar.first().getAttribute('aria-valuenow')}%` : 'queued';
+  if (now !== last) say(`side panel: ${(last = now)}`);
+  await panel.waitForTimeout(150);
+}
+const src = await thread.locator('video').first().getAttribute('src').catch(() => null);
+say(src ? `completed: the side panel plays ${src}` : 'the video did not complete within 60 s');
+await panel.bringToFront();
+
+if (!hasDisplay) {
+  say(`No display here. To see the browser, either run \`npm run demo\` on a machine with a desktop,`);
+  say(`or open chrome://inspect in a local Chrome, add localhost:${debugPort} (forward the port over ssh: ssh -L ${debugPort}:localhost:${debugPort} this-host) and inspect the side panel tab.`);
+}
+say(`extension pages: chrome-extension://${extensionId}/sidepanel.html  …/popup.html  …/options.html`);
+
+const stop = async (code = 0) => {
+  await context.close().catch(() => {});
+  await relay.close().catch(() => {});
+  process.exit(code);
+};
+if (once) await stop(src ? 0 : 1);
+say('running; press Ctrl+C to stop the relay and the browser.');
+process.on('SIGINT', () => void stop());
+process.on('SIGTERM', () => void stop());
