@@ -1,5 +1,23 @@
 import { defineConfig } from 'wxt';
 import preact from '@preact/preset-vite';
+import type { Plugin } from 'vite';
+
+/**
+ * Preact's only HTML sink is `dangerouslySetInnerHTML`, which this project never uses. Replacing
+ * that one assignment with a throw removes every innerHTML write from the shipped code, so no
+ * future slip can render server text as HTML (and `web-ext lint` has nothing to flag).
+ */
+function noInnerHtml(): Plugin {
+  const sink = /\(([\w$]+)\.innerHTML=([\w$]+)\.__html\)/g;
+  return {
+    name: 'sora-threads:no-inner-html',
+    enforce: 'pre',
+    transform(code, id) {
+      if (!/[\\/]preact[\\/]dist[\\/]/.test(id) || !code.includes('.innerHTML=')) return null;
+      return { code: code.replace(sink, "(()=>{throw Error('dangerouslySetInnerHTML is disabled')})()"), map: null };
+    },
+  };
+}
 
 // Host access: localhost relays are granted at install (they are the dev/test relays and cost
 // the user nothing to trust); any other API origin is an optional permission requested when the
@@ -7,6 +25,7 @@ import preact from '@preact/preset-vite';
 export default defineConfig({
   modules: ['@wxt-dev/webextension-polyfill'],
   imports: false,
+  zip: { excludeSources: ['test-results/**', 'playwright-report/**', 'bench/tmp/**', 'docs/**'] },
   manifest: ({ browser }) => ({
     name: 'Sora Threads',
     description: 'Generate sora-2 videos through your OpenAI-compatible relay, keep every job, and keep modifying each video.',
@@ -14,6 +33,16 @@ export default defineConfig({
     host_permissions: ['http://127.0.0.1/*', 'http://localhost/*'],
     optional_host_permissions: ['https://*/*', 'http://*/*'],
     action: { default_title: 'Sora Threads' },
+    ...(browser === 'firefox' && {
+      browser_specific_settings: {
+        gecko: {
+          id: 'sora-threads@sorathreads.app',
+          strict_min_version: '142.0',
+          // Nothing is collected: prompts go only to the relay the user configures.
+          data_collection_permissions: { required: ['none'] },
+        },
+      },
+    }),
     commands: {
       'open-side-panel': {
         suggested_key: { default: 'Alt+Shift+S' },
@@ -22,6 +51,6 @@ export default defineConfig({
     },
   }),
   vite: () => ({
-    plugins: [preact({ prerender: { enabled: false } })],
+    plugins: [preact({ prerender: { enabled: false } }), noInnerHtml()],
   }),
 });
