@@ -70,6 +70,8 @@ export async function* streamChat(req: ChatRequest): AsyncGenerator<string, void
   // One controller aborts the request for every reason; the flags say which reason it was.
   const ctrl = new AbortController();
   let stalled = false;
+  /** Headers arrived: a stall after this is a stream gone quiet, before it a request never answered. */
+  let responded = false;
   let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   let lastByteAt = Date.now();
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -94,7 +96,12 @@ export async function* streamChat(req: ChatRequest): AsyncGenerator<string, void
   const failure = (error: unknown): RelayError => {
     if (external?.aborted) return cancelledError();
     if (stalled) {
-      return new RelayError('timeout', `${summaryFor('timeout')} for ${stallMs / 1000} s`);
+      return new RelayError(
+        'timeout',
+        responded
+          ? `${summaryFor('timeout')} for ${durationText(stallMs)}, so the stream was stopped`
+          : `The relay accepted the request but sent no answer for ${durationText(stallMs)}, so it was stopped`,
+      );
     }
     if (error instanceof RelayError) return error;
     const detail = redactSecret(error instanceof Error ? error.message : String(error), apiKey);
@@ -130,6 +137,7 @@ export async function* streamChat(req: ChatRequest): AsyncGenerator<string, void
     } catch (error) {
       throw failure(error);
     }
+    responded = true;
     if (!response.body) {
       if (!response.ok) throw relayErrorFromHttp(response.status, response.headers, '', apiKey);
       throw protocolError('the response had no body', response.status);
@@ -166,7 +174,12 @@ export async function* streamChat(req: ChatRequest): AsyncGenerator<string, void
     const jsonParts: string[] = [];
     let jsonChars = 0;
     for (;;) {
-      const bytes = await read(reader);
+      // read() inlined: this loop runs once per network chunk, and a wrapping async function
+      // would cost every chunk one more promise.
+      const next = await reader.read();
+      if (ctrl.signal.aborted) throw failure(undefined);
+      const bytes = next.done ? undefined : next.value;
+      if (bytes !== undefined) lastByteAt = Date.now();
       const chunk = bytes === undefined ? text.decode() : text.decode(bytes, { stream: true });
       if (mode === 'unknown' && chunk !== '') {
         const first = firstVisibleChar(chunk);
@@ -291,3 +304,10 @@ function cancelledError(): RelayError {
 }
 
 function noop(): void {}
+
+/** "45 s", "10 min", "1.5 min". */
+export function durationText(ms: number): string {
+  const s = ms / 1000;
+  if (s < 120) return `${Math.round(s * 10) / 10} s`;
+  return `${Math.round((s / 60) * 10) / 10} min`;
+}

@@ -54,7 +54,12 @@ export class RelayError extends Error {
 
 /** The stored form of a failure, as kept on a Turn. */
 export interface TurnError {
-  kind: ErrorKind | 'generation';
+  /**
+   * 'generation': the relay ran the job and reported that it failed.
+   * 'interrupted': we lost track of a job that may still finish on the relay (worker stopped with
+   * no task source to follow, or the task source never gave an answer).
+   */
+  kind: ErrorKind | 'generation' | 'interrupted';
   message: string;
   status?: number;
   serverMessage?: string;

@@ -1,9 +1,11 @@
-import { RelayError, type TurnError } from './errors';
-import type { ChatRequest } from './chat-stream';
+import { RelayError, redactSecret, type TurnError } from './errors';
+import { durationText, type ChatRequest } from './chat-stream';
+import { safeHttpUrl } from './safe-url';
 import type { Settings } from './settings';
 import { LIMITS } from './settings';
 import { readThreads, type ThreadWriter } from './store';
 import type { TaskSnapshot } from './task-report';
+import { followTaskSource, type FollowOptions, type FollowResult, type TaskSourceState } from './task-source';
 import {
   applySnapshot,
   buildMessages,
@@ -12,6 +14,7 @@ import {
   newId,
   newThread,
   newTurn,
+  type ResumeReason,
   type Thread,
   type ThreadOrigin,
   type Turn,
@@ -27,6 +30,29 @@ export interface RunnerDeps {
   onActivity?: (running: number) => void;
   /** Called once when a turn reaches a final status (notifications). */
   onFinished?: (thread: Thread, turn: Turn) => void;
+  /** Follows a job on its task source link; defaults to followTaskSource (injected in tests). */
+  follow?: (url: string, opts: FollowOptions) => Promise<FollowResult>;
+  /** Extra options for every follow (poll delays in tests). */
+  followOptions?: Partial<FollowOptions>;
+}
+
+/** How long after a request left a job may still be followed on its task source. */
+export const FOLLOW_DEADLINE_MS = 3 * 60 * 60_000;
+
+const FOLLOWING = "Following the job on the relay's task source instead; nothing was sent again.";
+
+/** What the UI says while a turn is followed on its task source. */
+export function resumeMessage(reason: ResumeReason, stallMs = 0): string {
+  switch (reason) {
+    case 'restart':
+      return `The browser restarted the extension while this video was generating. ${FOLLOWING}`;
+    case 'network':
+      return `The connection to the relay dropped. ${FOLLOWING}`;
+    case 'stall':
+      return `The relay sent nothing for ${durationText(stallMs)}, so the stream was stopped. ${FOLLOWING}`;
+    case 'incomplete':
+      return `The relay's answer ended without a usable video link. ${FOLLOWING}`;
+  }
 }
 
 /**
@@ -54,7 +80,8 @@ export class JobRunner {
   async start(prompt: string, model: string, origin: ThreadOrigin): Promise<Thread> {
     const text = checkPrompt(prompt);
     const thread = newThread(text, model.trim(), origin, this.now());
-    await this.deps.writer.put(thread, { immediate: true });
+    // Strict: if storage refuses the new turn, nothing is sent (the user could not see the job).
+    await this.deps.writer.put(thread, { immediate: true, strict: true });
     this.pump();
     return thread;
   }
@@ -69,7 +96,7 @@ export class JobRunner {
           throw new Error('This thread already has a video in progress. Wait for it to finish or cancel it first.');
         return { ...t, updatedAt: this.now(), turns: [...t.turns, turn] };
       },
-      { immediate: true },
+      { immediate: true, strict: true },
     );
     if (!updated) throw new Error('That thread no longer exists.');
     this.pump();
@@ -93,7 +120,8 @@ export class JobRunner {
       title: `${source.title} · from v${at + 1}`,
     };
     thread.turns = [...kept.map((t) => ({ ...t, id: newId('turn') })), ...thread.turns];
-    await this.deps.writer.put(thread, { immediate: true });
+    // Strict: if storage refuses the new turn, nothing is sent (the user could not see the job).
+    await this.deps.writer.put(thread, { immediate: true, strict: true });
     this.pump();
     return thread;
   }
@@ -132,39 +160,138 @@ export class JobRunner {
   }
 
   /**
-   * On every worker start: a request that was in flight when the worker died cannot be picked
-   * up again, and re-sending it would bill the user twice, so it is marked interrupted with all
-   * it had received; turns still waiting in the local queue start normally.
+   * On every worker start (and every wake alarm): a request that was in flight when the worker
+   * died cannot be picked up again, and re-sending it would bill the user twice. So each such turn
+   * is finished from its text if the answer had ended, followed on its task source link when the
+   * relay gave one, and otherwise marked interrupted with all it had received. Turns still waiting
+   * in the local queue start normally. Idempotent: turns running here are left alone.
    */
   async recover(): Promise<void> {
+    // Serialised with the queue: a start-up recovery and an alarm's must not both pick a turn up.
+    const done = this.pumping.then(() => this.recoverNow());
+    this.pumping = done.catch(() => {});
+    await done;
+    this.pump();
+  }
+
+  private async recoverNow(): Promise<void> {
     // Only the last turn of a thread can be unfinished (one job per thread), so the index says
     // which threads to look at without reading the whole history.
     const { value: threads } = await this.activeThreads();
-    for (const thread of threads) {
-      if (!thread.turns.some((t) => isInFlight(t.status) && !this.running.has(t.id))) continue;
-      await this.deps.writer.update(
-        thread.id,
-        (t) => ({
-          ...t,
-          turns: t.turns.map((turn) =>
-            isInFlight(turn.status) && !this.running.has(turn.id)
+    for (const stored of threads) {
+      const thread = (await this.deps.writer.get(stored.id)) ?? stored;
+      for (const turn of thread.turns) {
+        if (!isInFlight(turn.status) || this.running.has(turn.id)) continue;
+        const snap = this.deps.parse(turn.content);
+        const source = safeHttpUrl(turn.taskSourceUrl);
+        if (snap.phase === 'failed' || (snap.phase === 'completed' && snap.videoUrl)) {
+          // The answer was complete; the worker died before it recorded the end.
+          const finished = await this.patchTurn(thread.id, turn.id, (t) => this.settle(applySnapshot(t, snap, t.content), snap, undefined));
+          if (finished) this.deps.onFinished?.(finished.thread, finished.turn);
+        } else if (source) {
+          this.launch(thread.id, turn.id, (controller) => this.follow(thread.id, turn.id, controller.signal, 'restart'));
+        } else {
+          const finished = await this.patchTurn(thread.id, turn.id, (t) =>
+            isInFlight(t.status)
               ? {
-                  ...turn,
+                  ...t,
                   status: 'interrupted',
                   finishedAt: this.now(),
+                  resume: undefined,
                   error: {
-                    kind: 'network',
-                    message:
-                      'The browser stopped the extension while this video was generating. What was received is kept; Retry starts a new generation.',
+                    kind: 'interrupted',
+                    message: `The browser stopped the extension while this video was generating, and the relay gave no task source link to follow it by.${t.taskId ? ` Its task id is ${t.taskId}.` : ''} What was received is kept; Retry starts a new generation (billed again).`,
                   },
                 }
-              : turn,
-          ),
-        }),
-        { immediate: true },
-      );
+              : t,
+          );
+          if (finished) this.deps.onFinished?.(finished.thread, finished.turn);
+        }
+      }
     }
-    this.pump();
+  }
+
+  /** Registers a job as running (concurrency, cancel, keep-alive) until `body` settles. */
+  private launch(threadId: string, turnId: string, body: (controller: AbortController) => Promise<void>): void {
+    const controller = new AbortController();
+    this.running.set(turnId, { threadId, controller });
+    this.deps.onActivity?.(this.running.size);
+    void body(controller)
+      .catch(() => {})
+      .finally(() => {
+        this.running.delete(turnId);
+        this.deps.onActivity?.(this.running.size);
+        this.pump();
+      });
+  }
+
+  /**
+   * Follows a job on its task source until it completes or fails: progress and phase as the relay
+   * reports them, then the video (and preview) from its JSON. Sends nothing to the API.
+   */
+  private async follow(threadId: string, turnId: string, signal: AbortSignal, reason: ResumeReason, stallMs = 0): Promise<void> {
+    const begun = await this.patchTurn(threadId, turnId, (t) =>
+      isInFlight(t.status) ? { ...t, error: undefined, resume: { reason, since: this.now(), message: resumeMessage(reason, stallMs) } } : t,
+    );
+    if (!begun || !isInFlight(begun.turn.status)) return;
+    const url = safeHttpUrl(begun.turn.taskSourceUrl);
+    if (!url) return;
+    const settings = await this.deps.settings();
+    let current = begun.turn;
+    let result: FollowResult | 'cancelled';
+    try {
+      result = await (this.deps.follow ?? followTaskSource)(url, {
+        ...this.deps.followOptions,
+        signal,
+        secret: settings.apiKey,
+        deadline: (current.startedAt ?? current.createdAt) + FOLLOW_DEADLINE_MS,
+        onUpdate: async (state: TaskSourceState) => {
+          const moving = state.status === 'generating' || ((state.progress ?? 0) > 0 && state.status !== 'queued');
+          const status = moving ? 'generating' : current.status;
+          const progress = Math.max(current.progress ?? 0, state.progress ?? 0);
+          if (status === current.status && progress === current.progress) return;
+          const changed = status !== current.status;
+          const next = await this.patchTurn(threadId, turnId, (t) => (isInFlight(t.status) ? { ...t, status, progress } : t), changed);
+          if (next) current = next.turn;
+        },
+      });
+    } catch (err) {
+      if (signal.aborted || (err instanceof RelayError && err.kind === 'cancelled')) result = 'cancelled';
+      else result = { outcome: 'lost', reason: err instanceof Error ? err.message : String(err) };
+    }
+    if (signal.aborted) result = 'cancelled';
+
+    const finished = await this.patchTurn(threadId, turnId, (t) => {
+      if (!isInFlight(t.status)) return t;
+      const base: Turn = { ...t, finishedAt: this.now(), resume: undefined };
+      if (result === 'cancelled') return { ...base, status: 'cancelled' };
+      if (result.outcome === 'completed') {
+        const { state } = result;
+        const sid = t.sid ?? state.sid;
+        return {
+          ...base,
+          status: 'completed',
+          progress: 100,
+          error: undefined,
+          videoUrl: state.videoUrl,
+          ...(!t.previewUrl && state.previewUrl && { previewUrl: state.previewUrl }),
+          ...(sid && { sid }),
+          // The next turn sends this text back and the relay finds the video to remix by its sid.
+          content: sid && !t.content.includes(sid) ? `${t.content}\n> sid: ${sid}\n` : t.content,
+        };
+      }
+      if (result.outcome === 'failed')
+        return { ...base, status: 'failed', error: { kind: 'generation', message: result.failure, serverMessage: result.failure } };
+      return {
+        ...base,
+        status: 'interrupted',
+        error: {
+          kind: 'interrupted',
+          message: `Stopped following this job: ${redactSecret(result.reason, settings.apiKey)}.${t.taskId ? ` Its task id is ${t.taskId}.` : ''} What was received is kept; the relay may still finish it. Retry starts a new generation (billed again).`,
+        },
+      };
+    });
+    if (finished && !isInFlight(finished.turn.status)) this.deps.onFinished?.(finished.thread, finished.turn);
   }
 
   /** Starts pending turns, oldest first, while fewer than the concurrency limit are running. */
@@ -194,14 +321,7 @@ export class JobRunner {
     waiting.sort((a, b) => a.turn.createdAt - b.turn.createdAt);
     for (const { thread, turn } of waiting) {
       if (this.running.size >= limit) break;
-      const controller = new AbortController();
-      this.running.set(turn.id, { threadId: thread.id, controller });
-      this.deps.onActivity?.(this.running.size);
-      void this.run(thread.id, turn.id, controller, settings).finally(() => {
-        this.running.delete(turn.id);
-        this.deps.onActivity?.(this.running.size);
-        this.pump();
-      });
+      this.launch(thread.id, turn.id, (controller) => this.run(thread.id, turn.id, controller, settings));
     }
   }
 
@@ -220,13 +340,29 @@ export class JobRunner {
     let content = '';
     let lastParse = -Infinity;
     let turn = thread.turns[index]!;
-    const absorb = async (force: boolean) => {
-      if (!force && this.now() - lastParse < PARSE_INTERVAL_MS) return;
+    let trailing: ReturnType<typeof setTimeout> | undefined;
+    const absorb = async (force: boolean): Promise<void> => {
+      const wait = PARSE_INTERVAL_MS - (this.now() - lastParse);
+      if (!force && wait > 0) {
+        // A burst, then silence (a stall, a stopped worker): the last deltas are still read and
+        // stored within the interval, not only when the stream ends.
+        trailing ??= setTimeout(() => {
+          trailing = undefined;
+          void absorb(false).catch(() => {});
+        }, wait);
+        return;
+      }
+      if (trailing !== undefined) clearTimeout(trailing);
+      trailing = undefined;
       lastParse = this.now();
       const next = applySnapshot(turn, this.deps.parse(content), content);
       const changedPhase = next.status !== turn.status || FINAL_FIELDS.some((f) => next[f] !== turn[f]);
       turn = next;
-      await this.patchTurn(threadId, turnId, () => next, changedPhase);
+      // A phase change is stored before reading on; a progress tick is not waited for, so a
+      // stream never slows to the pace of storing a multi-megabyte answer.
+      const patched = this.patchTurn(threadId, turnId, () => next, changedPhase || force);
+      if (changedPhase || force) await patched;
+      else void patched.catch(() => {});
     };
 
     let error: TurnError | undefined;
@@ -253,34 +389,45 @@ export class JobRunner {
     await absorb(true);
 
     const snap = this.deps.parse(content);
-    const finished = await this.patchTurn(
-      threadId,
-      turnId,
-      (t) => {
-        const base = { ...t, finishedAt: this.now() };
-        if (cancelled) return { ...base, status: 'cancelled' as const };
-        if (error) return { ...base, status: 'failed' as const, error };
-        if (snap.phase === 'failed')
-          return {
-            ...base,
-            status: 'failed' as const,
-            error: { kind: 'generation' as const, message: snap.failure ?? 'The relay reported that the generation failed.' },
-          };
-        if (snap.videoUrl) return { ...base, status: 'completed' as const, progress: 100 };
-        return {
-          ...base,
-          status: 'failed' as const,
-          error: {
-            kind: 'protocol' as const,
-            message: content
-              ? 'The relay ended its answer without a video link.'
-              : 'The relay ended its answer without any content.',
-          },
-        };
-      },
-      true,
-    );
+    // The stream is gone but the job may not be: with a task source link, follow it there
+    // (never by sending the prompt again).
+    if (!cancelled && safeHttpUrl(turn.taskSourceUrl)) {
+      const reason: ResumeReason | undefined =
+        error?.kind === 'timeout'
+          ? 'stall'
+          : error?.kind === 'network'
+            ? 'network'
+            : !error && snap.phase !== 'failed' && !snap.videoUrl
+              ? 'incomplete'
+              : undefined;
+      if (reason) return this.follow(threadId, turnId, controller.signal, reason, settings.stallTimeoutMin * 60_000);
+    }
+    if (error && (error.kind === 'timeout' || error.kind === 'network') && turn.taskId) {
+      error = {
+        ...error,
+        message: `${error.message}. The job (task ${turn.taskId}) may still finish on the relay, but it gave no task source link to follow it by. What was received is kept; Retry starts a new generation (billed again).`,
+      };
+    }
+    const finished = await this.patchTurn(threadId, turnId, (t) => this.settle({ ...t }, snap, cancelled ? 'cancelled' : error), true);
     if (finished) this.deps.onFinished?.(finished.thread, finished.turn);
+  }
+
+  /** The final state of a turn whose answer has ended. */
+  private settle(t: Turn, snap: TaskSnapshot, outcome: TurnError | 'cancelled' | undefined): Turn {
+    const base: Turn = { ...t, finishedAt: this.now(), resume: undefined };
+    if (outcome === 'cancelled') return { ...base, status: 'cancelled' };
+    if (outcome) return { ...base, status: 'failed', error: outcome };
+    if (snap.phase === 'failed')
+      return { ...base, status: 'failed', error: { kind: 'generation', message: snap.failure ?? 'The relay reported that the generation failed.' } };
+    if (snap.videoUrl) return { ...base, status: 'completed', progress: 100, error: undefined };
+    return {
+      ...base,
+      status: 'failed',
+      error: {
+        kind: 'protocol',
+        message: t.content ? 'The relay ended its answer without a video link.' : 'The relay ended its answer without any content.',
+      },
+    };
   }
 
   private activeThreads() {

@@ -21,3 +21,34 @@ export function createKeepAlive(ping: () => Promise<unknown> = () => browser.run
     },
   };
 }
+
+/** Wakes a stopped worker so it can finish recovering and following jobs. */
+export const RECOVER_ALARM = 'sora-threads-recover';
+/** Chrome fires alarms at most every 30 s (packed extensions); that is the period used. */
+export const RECOVER_PERIOD_MIN = 0.5;
+
+type AlarmsApi = Pick<typeof browser.alarms, 'get' | 'create' | 'clear'>;
+
+/**
+ * A repeating alarm that exists exactly while jobs run. Alarms outlive the worker: if Chrome stops
+ * it mid-job, the next tick starts it again and start-up recovery picks every job back up.
+ */
+export function createWakeAlarm(alarms: AlarmsApi = browser.alarms, name = RECOVER_ALARM) {
+  let wanted: boolean | undefined;
+  let chain: Promise<void> = Promise.resolve();
+  return {
+    set(active: boolean): Promise<void> {
+      if (wanted === active) return chain;
+      wanted = active;
+      chain = chain
+        .then(async () => {
+          if (!active) await alarms.clear(name);
+          // Re-creating an existing alarm would push its next tick back: only create a missing one.
+          else if (!(await alarms.get(name)))
+            await alarms.create(name, { delayInMinutes: RECOVER_PERIOD_MIN, periodInMinutes: RECOVER_PERIOD_MIN });
+        })
+        .catch(() => {});
+      return chain;
+    },
+  };
+}

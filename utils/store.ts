@@ -36,6 +36,50 @@ export interface StoreChange {
   /** Changed threads; undefined means deleted (or unreadable). */
   threads: Map<string, Thread | undefined>;
   index?: IndexEntry[];
+  /** Present when the storage problem marker changed: the new problem, or null once solved. */
+  problem?: StorageProblem | null;
+}
+
+/**
+ * Set by the writer when `storage.local` refuses a write (quota, disk): the background keeps the
+ * newest state in memory and retries; pages show this message. Removed once writes succeed again.
+ */
+export const STORAGE_PROBLEM_KEY = 'meta:storage-problem';
+
+export interface StorageProblem {
+  message: string;
+  at: number;
+  /** Threads whose newest state is only in memory. */
+  threadIds: string[];
+}
+
+export function isStorageProblem(x: unknown): x is StorageProblem {
+  if (typeof x !== 'object' || x === null) return false;
+  const p = x as Record<string, unknown>;
+  return typeof p.message === 'string' && typeof p.at === 'number' && Array.isArray(p.threadIds) && p.threadIds.every((id) => typeof id === 'string');
+}
+
+export async function readStorageProblem(): Promise<StorageProblem | undefined> {
+  const raw = (await browser.storage.local.get(STORAGE_PROBLEM_KEY))[STORAGE_PROBLEM_KEY];
+  return isStorageProblem(raw) ? raw : undefined;
+}
+
+const isQuotaError = (err: unknown) => /quota|QUOTA_BYTES|exceeded|no space|disk full|storage is full/i.test(err instanceof Error ? err.message : String(err));
+
+/** A sentence for the user about a failed write (never the raw exception alone). */
+export function storageProblemMessage(err: unknown): string {
+  if (isQuotaError(err))
+    return 'Browser storage is full: the newest changes are kept in memory and saved as soon as there is room. Delete old threads to make room.';
+  const detail = (err instanceof Error ? err.message : String(err)).slice(0, 200);
+  return `Saving to browser storage failed (${detail}); the newest changes are kept in memory and saving is retried.`;
+}
+
+/** Thrown by a strict put: nothing was stored, and the writer's memory was rolled back. */
+export class StorageWriteError extends Error {
+  constructor(readonly reason: unknown) {
+    super(storageProblemMessage(reason));
+    this.name = 'StorageWriteError';
+  }
 }
 
 /** Pages render from storage and follow it here; they never write threads themselves. */
@@ -48,7 +92,13 @@ export function watchStore(cb: (change: StoreChange) => void): () => void {
       if (isThreadKey(key)) threads.set(threadIdOf(key), isThread(newValue) ? newValue : undefined);
       else if (key === INDEX_KEY) index = Array.isArray(newValue) ? newValue.filter(isIndexEntry) : [];
     }
-    if (threads.size || index) cb({ threads, ...(index && { index }) });
+    let problem: StorageProblem | null | undefined;
+    if (STORAGE_PROBLEM_KEY in changes) {
+      const value = changes[STORAGE_PROBLEM_KEY]?.newValue;
+      problem = isStorageProblem(value) ? value : null;
+    }
+    if (threads.size || index || problem !== undefined)
+      cb({ threads, ...(index && { index }), ...(problem !== undefined && { problem }) });
   };
   browser.storage.onChanged.addListener(listener);
   return () => browser.storage.onChanged.removeListener(listener);
@@ -56,6 +106,9 @@ export function watchStore(cb: (change: StoreChange) => void): () => void {
 
 /** Minimum gap between two durable writes of one thread while it streams (≤ 5 writes/s). */
 export const WRITE_INTERVAL_MS = 200;
+/** After a failed write, retry after this long, doubling up to the maximum. */
+export const WRITE_RETRY_MIN_MS = 2_000;
+export const WRITE_RETRY_MAX_MS = 60_000;
 
 type SetFn = (items: Record<string, unknown>) => Promise<void>;
 
@@ -74,7 +127,12 @@ export class ThreadWriter {
   private readonly lastWrite = new Map<string, number>();
   /** Durable writes issued, for the benchmark and tests. */
   writes = 0;
-  onWriteError: (err: unknown) => void = () => {};
+  onWriteError: (err: unknown, threadId: string) => void = () => {};
+  /** Threads whose newest state failed to store, with the delay before their next retry. */
+  private readonly failing = new Map<string, number>();
+  private problemShown = false;
+  /** The write of each thread currently in flight. */
+  private readonly inflight = new Map<string, Promise<void>>();
 
   constructor(
     private readonly set: SetFn = (items) => browser.storage.local.set(items),
@@ -108,7 +166,7 @@ export class ThreadWriter {
   async update(
     id: string,
     fn: (t: Thread) => Thread,
-    opts: { immediate?: boolean } = {},
+    opts: { immediate?: boolean; strict?: boolean } = {},
   ): Promise<Thread | undefined> {
     const base = await this.get(id);
     if (!base) return undefined;
@@ -117,24 +175,103 @@ export class ThreadWriter {
     return next;
   }
 
-  put(thread: Thread, opts: { immediate?: boolean } = {}): Promise<void> {
+  /**
+   * Stores a thread. A failed write never rejects: the state stays in memory, is retried, and a
+   * storage problem is reported — except with `strict`, used before a new job is started: then a
+   * failed write rolls the memory back and rejects with a StorageWriteError, so no paid request
+   * is ever sent for a turn the user cannot see.
+   */
+  put(thread: Thread, opts: { immediate?: boolean; strict?: boolean } = {}): Promise<void> {
+    if (opts.strict) return this.putStrict(thread);
+    // A phase change never swallows the progress waiting to be written before it (pages would
+    // jump from 69 % to "done" without ever showing 81 %): that state goes first.
+    if (opts.immediate && this.timers.has(thread.id) && this.pending.has(thread.id) && !this.failing.has(thread.id))
+      void this.flushOne(thread.id);
     this.latest.set(thread.id, thread);
     this.pending.set(thread.id, thread);
+    if (opts.immediate) return this.flushOne(thread.id);
+    // At most one coalesced write per thread is in flight (storing a multi-megabyte answer takes
+    // a while); the newest state follows it.
     const since = this.now() - (this.lastWrite.get(thread.id) ?? -Infinity);
-    if (opts.immediate || since >= WRITE_INTERVAL_MS) return this.flushOne(thread.id);
-    if (!this.timers.has(thread.id)) {
-      this.timers.set(
-        thread.id,
-        setTimeout(() => void this.flushOne(thread.id), WRITE_INTERVAL_MS - since),
-      );
-    }
+    if (since >= WRITE_INTERVAL_MS && !this.inflight.has(thread.id)) return this.flushOne(thread.id);
+    this.schedule(thread.id, Math.max(0, WRITE_INTERVAL_MS - since));
     return Promise.resolve();
+  }
+
+  private schedule(id: string, delay: number): void {
+    if (!this.timers.has(id)) this.timers.set(id, setTimeout(() => this.flushWhenFree(id), delay));
+  }
+
+  private flushWhenFree(id: string): void {
+    this.timers.delete(id);
+    const busy = this.inflight.get(id);
+    if (busy) void busy.then(() => this.pending.has(id) && this.schedule(id, 0));
+    else void this.flushOne(id);
+  }
+
+  /** True while some thread's newest state exists only in memory. */
+  get unsaved(): boolean {
+    return this.failing.size > 0;
+  }
+
+  private async putStrict(thread: Thread): Promise<void> {
+    const before = { latest: this.latest.get(thread.id), index: this.index };
+    this.clearTimer(thread.id);
+    const items: Record<string, unknown> = { [threadKey(thread.id)]: thread };
+    const index = this.indexWith(indexEntryOf(thread));
+    if (index !== this.index) items[INDEX_KEY] = index;
+    this.writes++;
+    try {
+      await this.set(items);
+    } catch (err) {
+      if (before.latest) this.latest.set(thread.id, before.latest);
+      else this.latest.delete(thread.id);
+      this.onWriteError(err, thread.id);
+      throw new StorageWriteError(err);
+    }
+    this.latest.set(thread.id, thread);
+    this.pending.delete(thread.id);
+    this.index = index;
+    this.lastWrite.set(thread.id, this.now());
+    this.succeeded(thread.id);
+  }
+
+  /** The index with this summary, or the same array when nothing changed. */
+  private indexWith(entry: IndexEntry): IndexEntry[] {
+    const at = this.index.findIndex((e) => e.id === entry.id);
+    if (at === -1) {
+      // Newest first by creation, also for threads that arrive out of order (imports).
+      const before = this.index.findIndex((e) => e.createdAt <= entry.createdAt);
+      return before === -1 ? [...this.index, entry] : [...this.index.slice(0, before), entry, ...this.index.slice(before)];
+    }
+    if (sameIndexEntry(this.index[at], entry)) return this.index;
+    return this.index.map((e, i) => (i === at ? entry : e));
+  }
+
+  private failed(id: string, err: unknown): void {
+    const delay = Math.min(WRITE_RETRY_MAX_MS, (this.failing.get(id) ?? WRITE_RETRY_MIN_MS / 2) * 2);
+    this.failing.set(id, delay);
+    if (!this.timers.has(id)) this.timers.set(id, setTimeout(() => void this.flushOne(id), delay));
+    this.onWriteError(err, id);
+    // Best effort: a tiny record often fits where a big thread did not.
+    const problem: StorageProblem = { message: storageProblemMessage(err), at: this.now(), threadIds: [...this.failing.keys()] };
+    this.problemShown = true;
+    void this.set({ [STORAGE_PROBLEM_KEY]: problem }).catch(() => {});
+  }
+
+  private succeeded(id: string): void {
+    if (!this.failing.delete(id) || this.failing.size || !this.problemShown) return;
+    this.problemShown = false;
+    void Promise.resolve()
+      .then(() => browser.storage.local.remove(STORAGE_PROBLEM_KEY))
+      .catch(() => {});
   }
 
   async remove(id: string): Promise<void> {
     this.clearTimer(id);
     this.pending.delete(id);
     this.latest.delete(id);
+    this.failing.delete(id);
     this.index = this.index.filter((e) => e.id !== id);
     await browser.storage.local.remove(threadKey(id));
     await this.set({ [INDEX_KEY]: this.index });
@@ -157,24 +294,25 @@ export class ThreadWriter {
     this.pending.delete(id);
     this.lastWrite.set(id, this.now());
     const items: Record<string, unknown> = { [threadKey(id)]: thread };
-    const entry = indexEntryOf(thread);
-    const at = this.index.findIndex((e) => e.id === id);
-    if (at === -1) {
-      // Newest first by creation, also for threads that arrive out of order (imports).
-      const before = this.index.findIndex((e) => e.createdAt <= entry.createdAt);
-      this.index = before === -1 ? [...this.index, entry] : [...this.index.slice(0, before), entry, ...this.index.slice(before)];
-      items[INDEX_KEY] = this.index;
-    } else if (!sameIndexEntry(this.index[at], entry)) {
-      this.index = this.index.map((e, i) => (i === at ? entry : e));
-      items[INDEX_KEY] = this.index;
-    }
+    const index = this.indexWith(indexEntryOf(thread));
+    if (index !== this.index) items[INDEX_KEY] = this.index = index;
     this.writes++;
+    const write = this.set(items);
+    const settled = write.then(
+      () => {},
+      () => {},
+    );
+    this.inflight.set(id, settled);
     try {
-      await this.set(items);
+      await write;
     } catch (err) {
-      // Keep the newest state queued so the next write retries it (e.g. after quota frees up).
+      // Keep the newest state queued so a retry (or the next write) stores it once there is room.
       if (!this.pending.has(id)) this.pending.set(id, thread);
-      this.onWriteError(err);
+      this.failed(id, err);
+      return;
+    } finally {
+      if (this.inflight.get(id) === settled) this.inflight.delete(id);
     }
+    this.succeeded(id);
   }
 }

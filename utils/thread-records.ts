@@ -28,7 +28,22 @@ export function isTurn(x: unknown): x is Turn {
     optStr(x.videoUrl) &&
     optStr(x.previewUrl) &&
     optStr(x.taskPageUrl) &&
-    optStr(x.taskSourceUrl)
+    optStr(x.taskSourceUrl) &&
+    (x.error === undefined || isTurnError(x.error)) &&
+    (x.resume === undefined || (isObj(x.resume) && isStr(x.resume.reason) && isNum(x.resume.since) && isStr(x.resume.message)))
+  );
+}
+
+/** Pages render `message` and `serverMessage` as text: a non-string there must not reach them. */
+function isTurnError(x: unknown): boolean {
+  return (
+    isObj(x) &&
+    isStr(x.kind) &&
+    isStr(x.message) &&
+    optStr(x.serverMessage) &&
+    optStr(x.code) &&
+    (x.status === undefined || isNum(x.status)) &&
+    (x.retryAfterSec === undefined || isNum(x.retryAfterSec))
   );
 }
 

@@ -28,10 +28,25 @@ export interface Turn {
   /** The assistant's text verbatim: it is what the next turn sends back. */
   content: string;
   error?: TurnError;
+  /**
+   * Set while the runner follows the job on its task source instead of the stream (the worker was
+   * restarted, the connection dropped, the stream stalled): why, since when, and a sentence for
+   * the UI. Nothing is sent again; cleared when the turn finishes.
+   */
+  resume?: TurnResume;
   createdAt: number;
   /** When the request left (queued/generating): elapsed time is measured from here. */
   startedAt?: number;
   finishedAt?: number;
+}
+
+export type ResumeReason = 'restart' | 'network' | 'stall' | 'incomplete';
+
+export interface TurnResume {
+  reason: ResumeReason;
+  /** When following the task source began (ms since the epoch). */
+  since: number;
+  message: string;
 }
 
 export interface Thread {

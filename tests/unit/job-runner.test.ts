@@ -1,12 +1,15 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
-import { JobRunner } from '@/utils/job-runner';
+import { browser } from 'wxt/browser';
+import { FOLLOW_DEADLINE_MS, JobRunner } from '@/utils/job-runner';
+import { createWakeAlarm, RECOVER_ALARM, RECOVER_PERIOD_MIN } from '@/utils/keep-alive';
 import { RelayError } from '@/utils/errors';
 import type { ChatRequest } from '@/utils/chat-stream';
 import { DEFAULT_SETTINGS, type Settings } from '@/utils/settings';
-import { readThreads, ThreadWriter } from '@/utils/store';
+import { readStorageProblem, readThreads, ThreadWriter } from '@/utils/store';
+import type { FollowOptions, FollowResult } from '@/utils/task-source';
 import { parseTaskReport } from '@/utils/task-report';
-import { newThread, type Thread, type TurnStatus } from '@/utils/threads';
+import { newThread, type Thread, type Turn, type TurnStatus } from '@/utils/threads';
 
 const report = (n: number) => [
   '```json\n{"prompt":"p","orientation":"portrait"}\n```\n',
@@ -246,5 +249,286 @@ describe('JobRunner', () => {
     await expect(runner.start('x'.repeat(5000), 'sora-2', 'popup')).rejects.toThrow(/too long/);
     expect(writer.entries()).toHaveLength(0);
     expect(relay.calls).toHaveLength(0);
+  });
+});
+
+/** A task source in memory: each follow() gets the next outcome after reporting some progress. */
+function fakeFollow(outcomes: (FollowResult | 'hang')[]) {
+  const calls: { url: string; opts: FollowOptions }[] = [];
+  const follow = async (url: string, opts: FollowOptions): Promise<FollowResult> => {
+    const n = calls.push({ url, opts });
+    await opts.onUpdate?.({ status: 'generating', progress: 70 });
+    const outcome = outcomes[Math.min(n - 1, outcomes.length - 1)]!;
+    if (outcome === 'hang')
+      return new Promise((_, reject) => opts.signal?.addEventListener('abort', () => reject(new RelayError('cancelled', 'Cancelled'))));
+    return outcome;
+  };
+  return { follow, calls };
+}
+
+const SOURCE = 'https://relay.test/tasks/task_9.json';
+const done9: FollowResult = {
+  outcome: 'completed',
+  state: { status: 'completed', progress: 100, videoUrl: 'https://files.test/9.mp4', previewUrl: 'https://files.test/9.gif' },
+};
+
+async function withInFlight(turn: Partial<Turn>) {
+  const writer = new ThreadWriter();
+  await writer.load();
+  const thread = newThread('was running', 'sora-2', 'popup', 1000);
+  thread.turns[0] = { ...thread.turns[0]!, status: 'generating', progress: 40, startedAt: 1000, ...turn };
+  await writer.put(thread, { immediate: true });
+  return thread;
+}
+
+async function followSetup(follow: ReturnType<typeof fakeFollow>, relay = fakeRelay((_r, n) => ({ chunks: report(n) })), settings: Partial<Settings> = {}) {
+  const writer = new ThreadWriter();
+  await writer.load();
+  const finished: Turn[] = [];
+  const seen: Turn[] = [];
+  const put = writer.put.bind(writer);
+  writer.put = (t: Thread, o) => (seen.push(t.turns[t.turns.length - 1]!), put(t, o));
+  const runner = new JobRunner({
+    writer,
+    settings: async () => ({ ...DEFAULT_SETTINGS, baseUrl: 'https://relay.test', apiKey: 'sk-1', ...settings }),
+    stream: relay.stream,
+    parse: parseTaskReport,
+    follow: follow.follow,
+    onFinished: (_t, turn) => finished.push(turn),
+  });
+  return { writer, runner, finished, seen, relay };
+}
+
+const inFlightReport = '> ID: `task_9`\n>[数据预览](https://relay.test/tasks/task_9) | [原始数据](https://relay.test/tasks/task_9.json)\n> 排队中...\n> 生成中.\n>🏃 进度 36..';
+
+describe('JobRunner recovery and resume', () => {
+  it('on start-up follows an in-flight turn on its task source to the video, sending nothing', async () => {
+    const thread = await withInFlight({ taskId: 'task_9', taskSourceUrl: SOURCE, content: inFlightReport });
+    const follow = fakeFollow([done9]);
+    const { runner, finished, seen, relay } = await followSetup(follow);
+    await runner.recover();
+    await runner.idle();
+    expect(relay.calls).toHaveLength(0);
+    expect(follow.calls.map((c) => c.url)).toEqual([SOURCE]);
+    // No key goes to the task source; the deadline counts from when the request left.
+    expect(follow.calls[0]!.opts).toMatchObject({ secret: 'sk-1', deadline: 1000 + FOLLOW_DEADLINE_MS });
+    const turn = (await stored(thread.id)).turns[0]!;
+    expect(turn).toMatchObject({
+      status: 'completed',
+      progress: 100,
+      videoUrl: 'https://files.test/9.mp4',
+      previewUrl: 'https://files.test/9.gif',
+      taskId: 'task_9',
+      content: inFlightReport,
+    });
+    expect(turn.resume).toBeUndefined();
+    expect(turn.error).toBeUndefined();
+    // While it was followed the turn said so, and showed the relay's progress.
+    const following = seen.find((t) => t.resume);
+    expect(following?.resume).toMatchObject({ reason: 'restart', message: expect.stringMatching(/restarted the extension.*nothing was sent again/) });
+    expect(seen.some((t) => t.status === 'generating' && t.progress === 70)).toBe(true);
+    expect(finished.map((t) => t.status)).toEqual(['completed']);
+  });
+
+  it('a job the task source reports failed fails with its reason; one it never answers for is interrupted', async () => {
+    const a = await withInFlight({ taskSourceUrl: SOURCE, taskId: 'task_9' });
+    const follow = fakeFollow([{ outcome: 'failed', state: { status: 'failed' }, failure: 'content policy' }]);
+    const { runner } = await followSetup(follow);
+    await runner.recover();
+    await runner.idle();
+    expect((await stored(a.id)).turns[0]).toMatchObject({ status: 'failed', error: { kind: 'generation', message: 'content policy' } });
+
+    fakeBrowser.reset();
+    const b = await withInFlight({ taskSourceUrl: SOURCE, taskId: 'task_9', content: 'kept' });
+    const lost = await followSetup(fakeFollow([{ outcome: 'lost', reason: 'the task source answered HTTP 404' }]));
+    await lost.runner.recover();
+    await lost.runner.idle();
+    const turn = (await stored(b.id)).turns[0]!;
+    expect(turn).toMatchObject({ status: 'interrupted', taskId: 'task_9', content: 'kept', error: { kind: 'interrupted' } });
+    expect(turn.error!.message).toMatch(/HTTP 404.*task_9.*Retry starts a new generation/);
+  });
+
+  it('without a task source an in-flight turn becomes interrupted, keeping its id, links and text', async () => {
+    const t = await withInFlight({ taskId: 'task_9', taskPageUrl: 'https://relay.test/tasks/task_9', content: '> ID: `task_9`' });
+    const follow = fakeFollow([done9]);
+    const { runner, finished } = await followSetup(follow);
+    await runner.recover();
+    await runner.idle();
+    expect(follow.calls).toHaveLength(0);
+    const turn = (await stored(t.id)).turns[0]!;
+    expect(turn).toMatchObject({ status: 'interrupted', taskId: 'task_9', taskPageUrl: 'https://relay.test/tasks/task_9', progress: 40, content: '> ID: `task_9`' });
+    expect(turn.error).toMatchObject({ kind: 'interrupted', message: expect.stringContaining('task_9') });
+    expect(finished).toHaveLength(1);
+  });
+
+  it('an answer that was complete when the worker died is finished from its text', async () => {
+    const t = await withInFlight({ taskSourceUrl: SOURCE, content: report(9).join('') });
+    const follow = fakeFollow([done9]);
+    const { runner } = await followSetup(follow);
+    await runner.recover();
+    await runner.idle();
+    expect(follow.calls).toHaveLength(0);
+    expect((await stored(t.id)).turns[0]).toMatchObject({ status: 'completed', videoUrl: 'https://files.test/9.mp4', sid: 's_9' });
+  });
+
+  it('recovery is idempotent: start-up and an alarm at once follow each turn once', async () => {
+    await withInFlight({ taskSourceUrl: SOURCE });
+    const follow = fakeFollow(['hang']);
+    const { runner } = await followSetup(follow);
+    await Promise.all([runner.recover(), runner.recover()]);
+    await runner.recover();
+    expect(follow.calls).toHaveLength(1);
+    expect(runner.runningCount).toBe(1);
+  });
+
+  it('cancel stops following', async () => {
+    const t = await withInFlight({ taskSourceUrl: SOURCE });
+    const follow = fakeFollow(['hang']);
+    const { runner } = await followSetup(follow);
+    await runner.recover();
+    await vi.waitFor(() => expect(follow.calls).toHaveLength(1));
+    await runner.cancel(t.id, t.turns[0]!.id);
+    await runner.idle();
+    expect((await stored(t.id)).turns[0]!.status).toBe('cancelled');
+  });
+
+  const head = ['```json\n{"prompt":"p"}\n```\n', inFlightReport];
+
+  it('a dropped connection mid-stream with a task source resumes from it; the prompt is sent once', async () => {
+    const relay = fakeRelay(() => ({ chunks: head, fail: new RelayError('network', 'Network error: network error') }));
+    const follow = fakeFollow([done9]);
+    const { runner, seen } = await followSetup(follow, relay);
+    const t = await runner.start('p', 'sora-2', 'popup');
+    await runner.idle();
+    expect(relay.calls).toHaveLength(1);
+    expect(follow.calls.map((c) => c.url)).toEqual([SOURCE]);
+    expect(seen.find((x) => x.resume)?.resume).toMatchObject({ reason: 'network', message: expect.stringMatching(/connection to the relay dropped/) });
+    expect((await stored(t.id)).turns[0]).toMatchObject({ status: 'completed', videoUrl: 'https://files.test/9.mp4', content: head.join('') });
+  });
+
+  it('a stall with a task source resumes from it; without one it fails as a timeout that says what to expect', async () => {
+    const stall = new RelayError('timeout', 'The relay stopped sending data for 3 s, so the stream was stopped');
+    const relay = fakeRelay((_r, n) => ({ chunks: n === 1 ? head : ['> ID: `task_7`\n> 生成中.\n'], fail: stall }));
+    const follow = fakeFollow([done9]);
+    const { runner, seen } = await followSetup(follow, relay, { stallTimeoutMin: 0.05 });
+    const a = await runner.start('a', 'sora-2', 'popup');
+    await runner.idle();
+    expect(seen.find((x) => x.resume)?.resume).toMatchObject({ reason: 'stall', message: expect.stringMatching(/sent nothing for 3 s/) });
+    expect((await stored(a.id)).turns[0]!.status).toBe('completed');
+
+    const b = await runner.start('b', 'sora-2', 'popup');
+    await runner.idle();
+    const turn = (await stored(b.id)).turns[0]!;
+    expect(turn).toMatchObject({ status: 'failed', taskId: 'task_7', error: { kind: 'timeout' } });
+    expect(turn.error!.message).toMatch(/stopped sending data for 3 s.*task task_7\) may still finish on the relay.*Retry starts a new generation/);
+    expect(relay.calls).toHaveLength(2);
+    expect(follow.calls).toHaveLength(1);
+  });
+
+  it('an answer that ends without a usable video link is completed from the task source', async () => {
+    const relay = fakeRelay(() => ({ chunks: [...head, '\n> 生成完成 ✅\n[视频文件](javascript:alert(1))'] }));
+    const follow = fakeFollow([done9]);
+    const { runner, seen } = await followSetup(follow, relay);
+    const t = await runner.start('p', 'sora-2', 'popup');
+    await runner.idle();
+    expect(seen.find((x) => x.resume)?.resume?.reason).toBe('incomplete');
+    expect((await stored(t.id)).turns[0]).toMatchObject({ status: 'completed', videoUrl: 'https://files.test/9.mp4' });
+  });
+
+  it('an error the relay reports mid-stream is its answer: no resume', async () => {
+    const relay = fakeRelay(() => ({ chunks: head, fail: new RelayError('server', 'The relay reported a server error: upstream') }));
+    const follow = fakeFollow([done9]);
+    const { runner } = await followSetup(follow, relay);
+    const t = await runner.start('p', 'sora-2', 'popup');
+    await runner.idle();
+    expect(follow.calls).toHaveLength(0);
+    expect((await stored(t.id)).turns[0]).toMatchObject({ status: 'failed', error: { kind: 'server' } });
+  });
+});
+
+describe('JobRunner and a full storage', () => {
+  it('refuses to start a job it cannot store (nothing is sent), with a clear message', async () => {
+    const writer = new ThreadWriter(async () => {
+      throw new Error('QUOTA_BYTES quota exceeded');
+    });
+    await writer.load();
+    const relay = fakeRelay((_r, n) => ({ chunks: report(n) }));
+    const runner = new JobRunner({ writer, settings: async () => ({ ...DEFAULT_SETTINGS, baseUrl: 'https://relay.test', apiKey: 'k' }), stream: relay.stream, parse: parseTaskReport });
+    await expect(runner.start('p', 'sora-2', 'popup')).rejects.toThrow(/Browser storage is full/);
+    await runner.idle();
+    expect(relay.calls).toHaveLength(0);
+    expect(writer.entries()).toHaveLength(0);
+  });
+
+  it('a running job keeps going in memory when writes start failing, and lands once they work again', async () => {
+    let full = false;
+    const writer = new ThreadWriter(async (items) => {
+      if (full && Object.keys(items).some((k) => k.startsWith('thread:'))) throw new Error('QUOTA_BYTES quota exceeded');
+      await browser.storage.local.set(items);
+    });
+    await writer.load();
+    const relay = fakeRelay((_r, n) => ({ chunks: report(n) }));
+    const finished: Turn[] = [];
+    const runner = new JobRunner({
+      writer,
+      settings: async () => ({ ...DEFAULT_SETTINGS, baseUrl: 'https://relay.test', apiKey: 'k' }),
+      stream: relay.stream,
+      parse: parseTaskReport,
+      onFinished: (_t, turn) => finished.push(turn),
+    });
+    const t = await runner.start('p', 'sora-2', 'popup');
+    full = true;
+    await runner.idle();
+    expect(finished.map((x) => x.status)).toEqual(['completed']);
+    expect((await writer.get(t.id))?.turns[0]?.status).toBe('completed');
+    expect((await readThreads([t.id])).value[0]?.turns[0]?.status).not.toBe('completed');
+    expect(await readStorageProblem()).toMatchObject({ message: expect.stringMatching(/storage is full/), threadIds: [t.id] });
+    full = false;
+    await writer.flushAll();
+    expect((await readThreads([t.id])).value[0]?.turns[0]?.status).toBe('completed');
+    await vi.waitFor(async () => expect(await readStorageProblem()).toBeUndefined());
+  });
+});
+
+describe('the wake alarm', () => {
+  it('exists exactly while jobs run, and an existing one is not re-created (its next tick is kept)', async () => {
+    const alarms = new Map<string, { periodInMinutes?: number }>();
+    const created: string[] = [];
+    const api = {
+      get: async (name: string) => (alarms.has(name) ? { name, scheduledTime: 0, ...alarms.get(name) } : undefined),
+      create: async (name: string, info: { periodInMinutes?: number }) => void (created.push(name), alarms.set(name, info)),
+      clear: async (name: string) => alarms.delete(name),
+    } as unknown as Parameters<typeof createWakeAlarm>[0];
+    alarms.set(RECOVER_ALARM, { periodInMinutes: RECOVER_PERIOD_MIN }); // left by a worker Chrome stopped
+    const wake = createWakeAlarm(api);
+    await wake.set(true);
+    expect(created).toEqual([]);
+    await wake.set(false);
+    expect(alarms.has(RECOVER_ALARM)).toBe(false);
+    await wake.set(true);
+    await wake.set(true);
+    expect(created).toEqual([RECOVER_ALARM]);
+    expect(alarms.get(RECOVER_ALARM)?.periodInMinutes).toBeGreaterThanOrEqual(0.5);
+  });
+});
+
+describe('JobRunner streaming', () => {
+  it('a burst of deltas followed by silence is still parsed and stored (the last progress is not held back)', async () => {
+    const gate = new Promise<void>(() => {});
+    const relay = fakeRelay(() => ({ chunks: [] }));
+    const stream = async function* (req: ChatRequest) {
+      relay.calls.push({ req });
+      // Everything in one go, as one network read can carry several events…
+      yield '> ID: `task_1`\n> 生成中.\n';
+      yield '>🏃 进度 36..';
+      yield '44..';
+      // …then the relay goes quiet.
+      await Promise.race([gate, new Promise((_, reject) => req.signal?.addEventListener('abort', () => reject(new RelayError('cancelled', 'Cancelled'))))]);
+    };
+    const { runner } = await setup({ ...relay, stream });
+    const t = await runner.start('p', 'sora-2', 'popup');
+    await vi.waitFor(async () => expect((await stored(t.id)).turns[0]).toMatchObject({ status: 'generating', progress: 44 }), { timeout: 1000 });
+    await runner.cancel(t.id, t.turns[0]!.id);
+    await runner.idle();
   });
 });

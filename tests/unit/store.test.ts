@@ -1,7 +1,16 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import { browser } from 'wxt/browser';
-import { readIndex, readThreads, ThreadWriter, WRITE_INTERVAL_MS } from '@/utils/store';
+import {
+  readIndex,
+  readStorageProblem,
+  readThreads,
+  StorageWriteError,
+  ThreadWriter,
+  WRITE_INTERVAL_MS,
+  WRITE_RETRY_MAX_MS,
+  WRITE_RETRY_MIN_MS,
+} from '@/utils/store';
 import { INDEX_KEY, SCHEMA_KEY, threadKey } from '@/utils/storage-keys';
 import { migrate, SCHEMA_VERSION, type Migration } from '@/utils/schema';
 import { newThread, type Thread } from '@/utils/threads';
@@ -101,6 +110,123 @@ describe('ThreadWriter', () => {
     fail = false;
     await w.flushAll();
     expect((await readThreads([t.id])).value[0]?.id).toBe(t.id);
+  });
+
+  it('after a failed write, retries on its own with backoff, reports the problem, and clears it once saved', async () => {
+    vi.useFakeTimers();
+    let fail = true;
+    const attempts: number[] = [];
+    const w = new ThreadWriter(async (items) => {
+      const isThread = Object.keys(items).some((k) => k.startsWith('thread:'));
+      if (isThread) attempts.push(Date.now());
+      if (fail && isThread) throw new Error('QUOTA_BYTES quota exceeded');
+      await browser.storage.local.set(items);
+    });
+    await w.load();
+    const t = newThread('p', 'sora-2', 'popup');
+    // Never rejects: the state is kept in memory.
+    await expect(w.put(t, { immediate: true })).resolves.toBeUndefined();
+    expect(await w.get(t.id)).toEqual(t);
+    expect(w.unsaved).toBe(true);
+    expect(await readStorageProblem()).toMatchObject({ message: expect.stringMatching(/^Browser storage is full/), threadIds: [t.id] });
+    await vi.advanceTimersByTimeAsync(WRITE_RETRY_MIN_MS);
+    expect(attempts).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(WRITE_RETRY_MIN_MS * 2);
+    expect(attempts).toHaveLength(3);
+    fail = false;
+    await vi.advanceTimersByTimeAsync(WRITE_RETRY_MIN_MS * 4);
+    expect(attempts).toHaveLength(4);
+    expect((await readThreads([t.id])).value[0]).toEqual(t);
+    expect(w.unsaved).toBe(false);
+    await vi.runAllTimersAsync();
+    expect(await readStorageProblem()).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(WRITE_RETRY_MAX_MS);
+    expect(attempts).toHaveLength(4);
+  });
+
+  it('a strict put that cannot be stored rolls back and rejects with a clear message', async () => {
+    let fail = false;
+    const w = new ThreadWriter(async (items) => {
+      if (fail) throw new Error('QUOTA_BYTES quota exceeded');
+      await browser.storage.local.set(items);
+    });
+    await w.load();
+    const t = newThread('p', 'sora-2', 'popup');
+    await w.put(t, { immediate: true, strict: true });
+    fail = true;
+    const changed = { ...t, title: 'changed' };
+    await expect(w.put(changed, { strict: true })).rejects.toBeInstanceOf(StorageWriteError);
+    await expect(w.update(t.id, (x) => ({ ...x, title: 'again' }), { strict: true })).rejects.toThrow(/Browser storage is full/);
+    expect((await w.get(t.id))?.title).toBe('p');
+    const other = newThread('q', 'sora-2', 'popup');
+    await expect(w.put(other, { immediate: true, strict: true })).rejects.toThrow(StorageWriteError);
+    expect(await w.get(other.id)).toBeUndefined();
+    expect(w.entries().map((e) => e.id)).toEqual([t.id]);
+  });
+
+  it('keeps at most one coalesced write per thread in flight; the newest state follows it', async () => {
+    vi.useFakeTimers();
+    let now = 0;
+    const releases: (() => void)[] = [];
+    const written: number[] = [];
+    const w = new ThreadWriter(
+      (items) =>
+        new Promise<void>((resolve) => {
+          const t = Object.values(items).find((v) => (v as Thread)?.turns) as Thread | undefined;
+          releases.push(() => {
+            if (t) written.push(t.turns[0]!.progress ?? -1);
+            resolve();
+          });
+        }),
+      () => now,
+    );
+    const t = newThread('p', 'sora-2', 'popup');
+    now = 1000;
+    const first = w.put(withProgress(t, 1));
+    // A slow write (a multi-megabyte answer) is in flight; progress keeps coming.
+    for (let i = 2; i <= 10; i++) {
+      now += 300;
+      await w.put(withProgress(t, i));
+      await vi.advanceTimersByTimeAsync(300);
+    }
+    expect(releases).toHaveLength(1);
+    releases[0]!();
+    await first;
+    await vi.advanceTimersByTimeAsync(0);
+    expect(releases).toHaveLength(2);
+    releases[1]!();
+    await vi.runAllTimersAsync();
+    expect(written).toEqual([1, 10]);
+  });
+
+  it('a phase change first writes the progress still waiting for its turn (nothing shown-worthy is skipped)', async () => {
+    vi.useFakeTimers();
+    let now = 0;
+    const written: (number | undefined)[] = [];
+    const w = new ThreadWriter(async (items) => {
+      const t = Object.values(items).find((v) => (v as Thread)?.turns) as Thread | undefined;
+      if (t) written.push(t.turns[0]!.progress);
+      await browser.storage.local.set(items);
+    }, () => now);
+    const t = newThread('p', 'sora-2', 'popup');
+    await w.put(withProgress(t, 69));
+    now = 150;
+    await w.put(withProgress(t, 81)); // inside the interval: waits for its turn
+    now = 170;
+    await w.put({ ...withProgress(t, 100), title: 'done' }, { immediate: true });
+    await vi.runAllTimersAsync();
+    expect(written).toEqual([69, 81, 100]);
+  });
+
+  it('reads a record whose error or resume has the wrong shape as damaged (a page would crash rendering it)', async () => {
+    const t = newThread('p', 'sora-2', 'popup');
+    const bad = { ...t, id: 'bad', turns: [{ ...t.turns[0]!, status: 'failed', error: { kind: 'server', message: { html: '<b>' } } }] };
+    const bad2 = { ...t, id: 'bad2', turns: [{ ...t.turns[0]!, resume: 'yes' }] };
+    const good = { ...t, turns: [{ ...t.turns[0]!, status: 'generating', resume: { reason: 'restart', since: 1, message: 'm' } }] };
+    await browser.storage.local.set({ [threadKey('bad')]: bad, [threadKey('bad2')]: bad2, [threadKey(t.id)]: good });
+    const r = await readThreads(['bad', 'bad2', t.id]);
+    expect(r.skipped).toEqual(['bad', 'bad2']);
+    expect(r.value.map((x) => x.id)).toEqual([t.id]);
   });
 
   it('reports damaged records instead of throwing, and leaves them in place', async () => {
