@@ -1,8 +1,8 @@
 import { useState } from 'preact/hooks';
-import { send } from '@/utils/messages';
 import type { Thread } from '@/utils/threads';
+import { send } from './ext';
 
-/** The next instruction for a finished video; the background sends the whole history with it. */
+/** The next instruction for the latest video; the background sends the whole history with it. */
 export function ModifyBox({ thread }: { thread: Thread }) {
   const [text, setText] = useState('');
   const [error, setError] = useState('');
@@ -25,20 +25,29 @@ export function ModifyBox({ thread }: { thread: Thread }) {
   };
 
   return (
-    <form class="modify" onSubmit={submit}>
-      <label for={id} class="sr-only">Modify this video</label>
-      <textarea
-        id={id}
-        rows={2}
-        placeholder="Modify this video, e.g. “make it night time”"
-        value={text}
-        onInput={(e) => setText(e.currentTarget.value)}
-        onKeyDown={(e) => {
-          if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) void submit(e);
-        }}
-      />
-      <button type="submit" disabled={busy}>Send</button>
-      {error && <p class="error" role="alert">{error}</p>}
+    <form class="modify modify--next" onSubmit={submit} noValidate>
+      <label for={id} class="label">
+        Modify this video
+      </label>
+      <div class="modify__row">
+        <textarea
+          id={id}
+          rows={2}
+          placeholder="Describe a change, e.g. “make it night time”"
+          value={text}
+          onInput={(e) => {
+            setText(e.currentTarget.value);
+            setError('');
+          }}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) void submit(e);
+          }}
+        />
+        <button type="submit" class="btn primary" disabled={busy}>
+          Send
+        </button>
+      </div>
+      {error && <p class="error small" role="alert">{error}</p>}
     </form>
   );
 }

@@ -1,56 +1,86 @@
-import { browser } from 'wxt/browser';
-import { useState } from 'preact/hooks';
-import { formatDuration } from '@/utils/format';
-import { send } from '@/utils/messages';
-import { safeHttpUrl } from '@/utils/safe-url';
-import { isActive, STATUS_LABEL, type Thread, type Turn } from '@/utils/threads';
+import { useRef, useState } from 'preact/hooks';
 import { videoFilename } from '@/utils/download-name';
 import { describeError } from '@/utils/error-text';
+import { formatDuration } from '@/utils/format';
+import { safeHttpUrl } from '@/utils/safe-url';
+import { isActive, STATUS_LABEL, type Thread, type Turn } from '@/utils/threads';
+import { api, requestFocus, send } from './ext';
+import { Icon } from './icons';
+
+const DOWNLOAD = 'M10 3v10M6 9l4 4 4-4M4 16.5h12';
+const LINK = 'M8.5 11.5l3-3M7.2 8.8l-1.7 1.7a2.5 2.5 0 0 0 3.5 3.5l1.7-1.7M12.8 11.2l1.7-1.7a2.5 2.5 0 0 0-3.5-3.5L9.3 7.7';
+const EXTERNAL = 'M11 4h5v5M16 4l-7 7M14 12v3a1 1 0 0 1-1 1H5a1 1 0 0 1-1-1V7a1 1 0 0 1 1-1h3';
+const RETRY = 'M4.5 10a5.5 5.5 0 1 0 1.8-4.1M4.5 3.5v3h3';
+const BRANCH = 'M6 3v14M14 3v3.5a4 4 0 0 1-4 4H6';
+const CODE = 'M7 6l-4 4 4 4M13 6l4 4-4 4';
+const STOP = 'M6.5 6.5h7v7h-7z';
 import { useNow } from './use-now';
+import { useVisible } from './use-visible';
 
-const STATUS_ICON: Record<Turn['status'], string> = {
-  pending: '⏳',
-  queued: '🕒',
-  generating: '🎬',
-  completed: '✅',
-  failed: '⚠️',
-  cancelled: '⏹',
-  interrupted: '⏸',
-};
+export interface TurnProps {
+  thread: Thread;
+  turn: Turn;
+  index: number;
+  /** The newest completed version: it is modified with the box under the thread. */
+  latestDone: boolean;
+  /** Place in the local queue while pending (1 = next). */
+  queuePos?: number;
+}
 
-export function TurnView({ thread, turn, index }: { thread: Thread; turn: Turn; index: number }) {
+const CAN_RETRY = new Set<Turn['status']>(['failed', 'cancelled', 'interrupted']);
+
+export function TurnView({ thread, turn, index, latestDone, queuePos }: TurnProps) {
+  const n = index + 1;
   const running = isActive(turn.status);
-  const now = useNow(running);
-  const [actionError, setActionError] = useState('');
+  const now = useNow(running && !!turn.startedAt);
+  const [note, setNote] = useState<{ text: string; error?: boolean } | null>(null);
+  const [raw, setRaw] = useState(false);
+  const [branching, setBranching] = useState(false);
   const video = safeHttpUrl(turn.videoUrl);
   const poster = safeHttpUrl(turn.previewUrl);
+  const taskPage = safeHttpUrl(turn.taskPageUrl);
   const elapsed = turn.startedAt ? (turn.finishedAt ?? now) - turn.startedAt : undefined;
   const progress = Math.round(turn.progress ?? 0);
+  const done = turn.status === 'completed';
+  const rid = `${turn.id}-retry`;
 
-  const act = (p: Promise<unknown>) => {
-    setActionError('');
-    p.catch((e: Error) => setActionError(e.message));
+  const act = (p: Promise<unknown>, ok?: string) => {
+    setNote(null);
+    p.then(
+      () => ok && setNote({ text: ok }),
+      (e: Error) => setNote({ text: e.message, error: true }),
+    );
   };
-  const download = () => {
-    if (!video) return;
-    // The request goes to the video host without cookies or the API key: a plain GET.
-    act(browser.downloads.download({ url: video, filename: videoFilename(thread.title, index + 1, turn.taskId, video) }));
-  };
+  // A plain GET of the file: no cookies, no headers, never the API key.
+  const download = () =>
+    video && act(api().downloads.download({ url: video, filename: videoFilename(thread.title, n, turn.taskId, video) }), 'Download started.');
+  const copy = () => video && act(copyText(video), 'Link copied.');
 
   return (
-    <li class={`turn turn--${turn.status}`} aria-label={`Version ${index + 1}`}>
-      <p class="turn__prompt">{turn.prompt}</p>
-      <p class="turn__status" role="status">
-        <span aria-hidden="true">{STATUS_ICON[turn.status]} </span>
-        <span class="turn__status-text">{STATUS_LABEL[turn.status]}</span>
-        {turn.status === 'generating' && <span> · {progress}%</span>}
-        {elapsed !== undefined && <span class="muted"> · {formatDuration(elapsed)}</span>}
-      </p>
+    <li class={`turn turn--${turn.status}`} aria-label={`Version ${n}`}>
+      <div class="turn__head">
+        <span class="ver" aria-hidden="true">v{n}</span>
+        <p class="turn__status">
+          <span class={`dot dot--${turn.status}`} aria-hidden="true" />
+          <span role="status">
+            <span class="turn__status-text">{STATUS_LABEL[turn.status]}</span>
+            {turn.status === 'pending' && queuePos ? ` · #${queuePos}` : ''}
+          </span>
+          {turn.status === 'generating' && <span class="pct"> · {progress}%</span>}
+        </p>
+        {elapsed !== undefined && (
+          <span class="turn__time muted" title={done ? 'Time it took' : 'Time so far'}>
+            {formatDuration(elapsed)}
+          </span>
+        )}
+      </div>
+      {/* The first prompt is already the heading, unless the thread was renamed or it was cut. */}
+      {(index > 0 || turn.prompt.replace(/\s+/g, ' ').trim() !== thread.title) && <p class="turn__prompt">{turn.prompt}</p>}
       {running && (
         <div
-          class="progress"
+          class={`progress${turn.status === 'generating' ? '' : ' progress--idle'}`}
           role="progressbar"
-          aria-label={`Progress of version ${index + 1}`}
+          aria-label={`Progress of version ${n}`}
           aria-valuemin={0}
           aria-valuemax={100}
           aria-valuenow={progress}
@@ -58,46 +88,211 @@ export function TurnView({ thread, turn, index }: { thread: Thread; turn: Turn; 
           <div class="progress__bar" style={{ width: `${progress}%` }} />
         </div>
       )}
-      {turn.error && turn.status !== 'completed' && <ErrorBox turn={turn} />}
-      {turn.status === 'completed' && video && (
-        <div class="turn__result">
-          <video class="turn__video" controls preload="metadata" src={video} poster={poster} />
-          <div class="row">
-            <button type="button" onClick={download}>Download</button>
-            <a class="button" href={video} target="_blank" rel="noopener noreferrer">Open video</a>
-          </div>
-        </div>
-      )}
-      <div class="row">
+      {running && turn.resume && <p class="turn__note muted small">{turn.resume.message}</p>}
+      {turn.error && !done && <ErrorBox turn={turn} />}
+      {done && video && <Media src={video} poster={poster} landscape={turn.echo?.orientation === 'landscape'} label={`Version ${n}: ${turn.prompt}`} />}
+      <div class="actions">
+        {done && video && (
+          <>
+            <button type="button" class="btn sm primary-soft" onClick={download}>
+              <Icon d={DOWNLOAD} />
+              Download
+            </button>
+            <button type="button" class="btn sm" onClick={copy}>
+              <Icon d={LINK} />
+              Copy link
+            </button>
+            <a class="btn sm ghost" href={video} target="_blank" rel="noopener noreferrer">
+              <Icon d={EXTERNAL} />
+              Open video
+            </a>
+          </>
+        )}
         {running && (
-          <button type="button" onClick={() => act(send('cancel', { threadId: thread.id, turnId: turn.id }))}>
+          <button type="button" class="btn sm" onClick={() => act(send('cancel', { threadId: thread.id, turnId: turn.id }))}>
+            <Icon d={STOP} />
             Cancel
           </button>
         )}
-        {(turn.status === 'failed' || turn.status === 'cancelled' || turn.status === 'interrupted') && (
-          <button
-            type="button"
-            title="Starts a new generation with the same prompt (the relay bills it again)"
-            onClick={() => act(send('retry', { threadId: thread.id, turnId: turn.id }))}
-          >
-            Retry
+        {CAN_RETRY.has(turn.status) && (
+          <>
+            <button type="button" class="btn sm" aria-describedby={rid} onClick={() => act(send('retry', { threadId: thread.id, turnId: turn.id }))}>
+              <Icon d={RETRY} />
+              Retry
+            </button>
+            <span class="muted small" id={rid}>
+              starts a new generation, billed again
+            </span>
+          </>
+        )}
+      </div>
+      <div class="actions actions--more">
+        {taskPage && (
+          <a class="btn sm ghost" href={taskPage} target="_blank" rel="noopener noreferrer" aria-label="Open task page">
+            <Icon d={EXTERNAL} />
+            Task page
+          </a>
+        )}
+        {turn.content && (
+          <button type="button" class="btn sm ghost" aria-label="Show raw answer" aria-expanded={raw} onClick={() => setRaw(!raw)}>
+            <Icon d={CODE} />
+            Raw answer
+          </button>
+        )}
+        {done && !latestDone && (
+          <button type="button" class="btn sm ghost" aria-expanded={branching} onClick={() => setBranching(!branching)}>
+            <Icon d={BRANCH} />
+            Modify from here
           </button>
         )}
       </div>
-      {actionError && <p class="error" role="alert">{actionError}</p>}
+      {note && (
+        <p class={note.error ? 'error small' : 'ok small'} role={note.error ? 'alert' : 'status'}>
+          {note.text}
+        </p>
+      )}
+      {raw && (
+        <pre class="raw" role="region" tabIndex={0} aria-label={`Raw answer of version ${n}`}>
+          {turn.content}
+        </pre>
+      )}
+      {branching && done && <BranchForm thread={thread} turn={turn} n={n} close={() => setBranching(false)} />}
     </li>
+  );
+}
+
+/**
+ * Width/height of videos already seen (kept across panel loads, newest 300), so a player reserves
+ * its real box at once instead of the orientation the relay announced.
+ */
+const RATIO_KEY = 'videoRatios';
+let ratios: Record<string, number> | undefined;
+const knownRatio = (src: string): number | undefined => {
+  try {
+    ratios ??= JSON.parse(localStorage.getItem(RATIO_KEY) ?? '{}') as Record<string, number>;
+  } catch {
+    ratios = {};
+  }
+  return ratios[src];
+};
+const rememberRatio = (src: string, r: number) => {
+  if (knownRatio(src) === r) return;
+  const all = Object.entries({ ...ratios, [src]: r }).slice(-300);
+  ratios = Object.fromEntries(all);
+  try {
+    localStorage.setItem(RATIO_KEY, JSON.stringify(ratios));
+  } catch {
+    // Storage full or unavailable: the box is corrected on this load only.
+  }
+};
+
+function Media({ src, poster, landscape, label }: { src: string; poster?: string; landscape: boolean; label: string }) {
+  const ref = useRef<HTMLDivElement>(null);
+  // Off-screen players fetch nothing; one that came near the viewport loads its metadata.
+  const seen = useVisible(ref, '600px', true);
+  const [ratio, setRatio] = useState(() => knownRatio(src) ?? (landscape ? 16 / 9 : 9 / 16));
+  return (
+    <div class="media" ref={ref} style={{ aspectRatio: String(ratio) }}>
+      <video
+        controls
+        playsInline
+        preload={seen ? 'metadata' : 'none'}
+        src={src}
+        poster={poster}
+        aria-label={label}
+        onLoadedMetadata={(e) => {
+          const v = e.currentTarget;
+          if (!v.videoWidth || !v.videoHeight) return;
+          const r = Math.round((v.videoWidth / v.videoHeight) * 1000) / 1000;
+          rememberRatio(src, r);
+          setRatio(r);
+        }}
+      />
+    </div>
   );
 }
 
 function ErrorBox({ turn }: { turn: Turn }) {
   const e = turn.error!;
   const { title, advice } = describeError(e);
+  const server = e.serverMessage && e.serverMessage !== e.message ? e.serverMessage : undefined;
   return (
-    <div class="error-box" role="alert">
+    <div class={`notice notice--${turn.status === 'failed' ? 'error' : 'info'}`}>
       <strong>{title}</strong>
-      {e.serverMessage && e.serverMessage !== e.message ? <p class="server-text">{e.serverMessage}</p> : null}
       <p>{e.message}</p>
+      {server && (
+        <p class="server-text">
+          <span class="muted">The relay said: </span>
+          {server}
+        </p>
+      )}
       {advice && <p class="muted">{advice}</p>}
     </div>
   );
+}
+
+/** "Modify from here": a new thread with the history up to this version, then the instruction. */
+function BranchForm({ thread, turn, n, close }: { thread: Thread; turn: Turn; n: number; close: () => void }) {
+  const [text, setText] = useState('');
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+  const id = `branch-${turn.id}`;
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    if (!text.trim()) return setError(`Describe how to change version ${n}.`);
+    setBusy(true);
+    setError('');
+    try {
+      const { threadId } = await send('branch', { threadId: thread.id, turnId: turn.id, prompt: text });
+      close();
+      void requestFocus(threadId).catch(() => {});
+    } catch (err) {
+      setError((err as Error).message);
+      setBusy(false);
+    }
+  };
+  return (
+    <form class="modify" onSubmit={submit} onKeyDown={(e) => e.key === 'Escape' && close()} noValidate>
+      <label for={id} class="label">
+        Modify from version {n}
+      </label>
+      <p class="muted small" id={`${id}-hint`}>
+        Starts a new thread with the history up to this version; this thread stays as it is.
+      </p>
+      <div class="modify__row">
+        <textarea
+          id={id}
+          rows={2}
+          value={text}
+          autofocus
+          aria-describedby={`${id}-hint`}
+          placeholder="e.g. same scene, but in winter"
+          onInput={(e) => setText(e.currentTarget.value)}
+          onKeyDown={(e) => e.key === 'Enter' && (e.ctrlKey || e.metaKey) && void submit(e)}
+        />
+        <button type="submit" class="btn primary" disabled={busy}>
+          Start new thread
+        </button>
+      </div>
+      {error && <p class="error small" role="alert">{error}</p>}
+    </form>
+  );
+}
+
+async function copyText(text: string): Promise<void> {
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch {
+    // No clipboard permission or focus: the classic way, still from this click.
+    const ta = document.createElement('textarea');
+    ta.value = text;
+    ta.setAttribute('readonly', '');
+    ta.style.position = 'fixed';
+    ta.style.opacity = '0';
+    document.body.append(ta);
+    ta.select();
+    const ok = document.execCommand('copy');
+    ta.remove();
+    if (!ok) throw new Error('Could not copy the link; use “Open video” and copy it from the address bar.');
+  }
 }

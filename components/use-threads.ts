@@ -1,35 +1,31 @@
 import { useEffect, useState } from 'preact/hooks';
-import { readIndex, readThreads, watchStore } from '@/utils/store';
 import type { IndexEntry } from '@/utils/thread-records';
 import type { Thread } from '@/utils/threads';
+import { newestFirst, readIndex, readThreads, watchStore } from './ext';
 
 export interface ThreadsState {
   loading: boolean;
+  /** The newest `limit` threads, newest first. */
   threads: Thread[];
-  /** Thread records that could not be read (damaged): reported, left in storage untouched. */
-  skipped: string[];
 }
 
-/** Threads from storage, newest first, kept live by storage change events. */
-export function useThreads(limit?: number): ThreadsState {
-  const [state, setState] = useState<ThreadsState>({ loading: true, threads: [], skipped: [] });
+/** The newest few threads from storage, kept live by storage change events (the popup's list). */
+export function useThreads(limit: number): ThreadsState {
+  const [state, setState] = useState<ThreadsState>({ loading: true, threads: [] });
 
   useEffect(() => {
     let alive = true;
     let index: IndexEntry[] = [];
     const byId = new Map<string, Thread>();
-    const publish = (skipped: string[]) => {
-      const threads = index.map((e) => byId.get(e.id)).filter((t): t is Thread => !!t);
-      setState({ loading: false, threads, skipped });
+    const publish = () => {
+      if (!alive) return;
+      setState({ loading: false, threads: index.map((e) => byId.get(e.id)).filter((t): t is Thread => !!t) });
     };
-    let skipped: string[] = [];
     const load = async (entries: IndexEntry[]) => {
-      index = [...entries].sort((a, b) => b.createdAt - a.createdAt).slice(0, limit);
-      const missing = index.filter((e) => !byId.has(e.id)).map((e) => e.id);
-      const got = await readThreads(missing);
-      for (const t of got.value) byId.set(t.id, t);
-      skipped = [...new Set([...skipped, ...got.skipped])];
-      if (alive) publish(skipped);
+      index = [...entries].sort(newestFirst).slice(0, limit);
+      const got = await readThreads(index.filter((e) => !byId.has(e.id)).map((e) => e.id));
+      for (const t of got.value) if (!byId.has(t.id)) byId.set(t.id, t);
+      publish();
     };
     const stop = watchStore((change) => {
       for (const [id, t] of change.threads) {
@@ -37,7 +33,7 @@ export function useThreads(limit?: number): ThreadsState {
         else byId.delete(id);
       }
       if (change.index) void load(change.index);
-      else publish(skipped);
+      else publish();
     });
     void readIndex().then(load);
     return () => {

@@ -2,18 +2,21 @@
  * A filename every OS accepts: no reserved characters, no control characters, no trailing dots or
  * spaces (Windows), no reserved device names, bounded length.
  */
-const RESERVED = /^(con|prn|aux|nul|com\d|lpt\d)$/i;
+const RESERVED = /^(con|prn|aux|nul|com\d|lpt\d)(\.|$)/i;
+const MAX_CHARS = 60;
 
 export function sanitizeSegment(raw: string, fallback = 'video'): string {
   let s = raw
-    .replace(/[\u0000-\u001f\u007f<>:"/\\|?*]+/g, ' ')
+    // Controls, the characters Windows reserves, and invisible direction/format marks that could
+    // disguise a name ("evil\u202E4pm.exe").
+    .replace(/[\u0000-\u001f\u007f-\u009f<>:"/\\|?*\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]+/g, ' ')
     .replace(/\s+/g, ' ')
-    .trim()
-    .replace(/^\.+/, '')
+    .replace(/^[. ]+/, '')
     .replace(/[. ]+$/, '');
-  if (s.length > 60) s = s.slice(0, 60).replace(/[. ]+$/, '');
-  if (!s || RESERVED.test(s)) s = s ? `_${s}` : fallback;
-  return s;
+  const chars = Array.from(s); // code points: never cut an emoji or a CJK surrogate pair in half
+  if (chars.length > MAX_CHARS) s = chars.slice(0, MAX_CHARS).join('').replace(/[. ]+$/, '');
+  if (!s) return fallback;
+  return RESERVED.test(s) ? `_${s}` : s;
 }
 
 /** `Sora Threads/<thread title>/<turn n>-<task id>.mp4` */

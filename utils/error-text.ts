@@ -28,5 +28,11 @@ export function describeError(e: TurnError): { title: string; advice?: string } 
       return { title: 'Cancelled' };
     case 'generation':
       return { title: 'The generation failed', advice: 'Change the prompt and retry.' };
+    case 'interrupted':
+      return {
+        title: 'Stopped before it finished',
+        advice: 'What was received is kept, and the relay may still finish this job (see its task page). Retry starts a new generation, billed again.',
+      };
   }
 }
+

@@ -1,7 +1,7 @@
 import { browser } from 'wxt/browser';
 import type { ImportCounts } from './backup';
 import type { ConnectionResult } from './relay-models';
-import type { ThreadOrigin } from './threads';
+import type { Thread, ThreadOrigin } from './threads';
 
 /**
  * Every request a page can make of the background, in one map: the compiler checks both ends.
@@ -14,6 +14,9 @@ export interface Protocol {
   branch: { req: { threadId: string; turnId: string; prompt: string }; res: { threadId: string } };
   retry: { req: { threadId: string; turnId: string }; res: { turnId: string } };
   deleteThread: { req: { threadId: string }; res: null };
+  /** Undo of a delete: the page hands back the record it showed; in-flight turns come back cancelled. */
+  restoreThread: { req: { thread: Thread }; res: null };
+  renameThread: { req: { threadId: string; title: string }; res: null };
   importThreads: { req: { text: string }; res: ImportCounts };
   testConnection: { req: { baseUrl: string; apiKey: string }; res: ConnectionResult };
 }
@@ -31,7 +34,7 @@ export async function send<K extends MessageType>(type: K, payload: Protocol[K][
 
 export type Handlers = { [K in MessageType]: (req: Protocol[K]['req']) => Promise<Protocol[K]['res']> };
 
-const TYPES: ReadonlySet<string> = new Set<MessageType>(['generate', 'modify', 'cancel', 'retry', 'branch', 'deleteThread', 'importThreads', 'testConnection']);
+const TYPES: ReadonlySet<string> = new Set<MessageType>(['generate', 'modify', 'cancel', 'retry', 'branch', 'deleteThread', 'restoreThread', 'renameThread', 'importThreads', 'testConnection']);
 
 export function isRequest(x: unknown): x is Request {
   return typeof x === 'object' && x !== null && TYPES.has((x as { type?: unknown }).type as string);

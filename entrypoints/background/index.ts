@@ -4,11 +4,13 @@ import { importInto } from '@/utils/backup';
 import { showRunningOnBadge } from '@/utils/badge';
 import { streamChat } from '@/utils/chat-stream';
 import { JobRunner } from '@/utils/job-runner';
-import { createKeepAlive } from '@/utils/keep-alive';
+import { createKeepAlive, createWakeAlarm, RECOVER_ALARM } from '@/utils/keep-alive';
 import { dispatch, isRequest, type Handlers } from '@/utils/messages';
 import { migrate } from '@/utils/schema';
 import { loadSettings } from '@/utils/settings';
 import { ThreadWriter } from '@/utils/store';
+import { isThread } from '@/utils/thread-records';
+import { isInFlight } from '@/utils/threads';
 import { parseTaskReport } from '@/utils/task-report';
 import { testConnection } from '@/utils/relay-models';
 import {
@@ -24,7 +26,11 @@ export default defineBackground({
   type: 'module',
   main() {
     const writer = new ThreadWriter();
+    // A failed write (quota) keeps the state in memory and retries; the writer records the problem
+    // under STORAGE_PROBLEM_KEY for the pages. Never the thread's content in the log.
+    writer.onWriteError = (err) => console.warn('Sora Threads: saving failed, kept in memory and retried:', err instanceof Error ? err.name : 'error');
     const keepAlive = createKeepAlive();
+    const wakeAlarm = createWakeAlarm();
     const runner = new JobRunner({
       writer,
       settings: loadSettings,
@@ -32,6 +38,7 @@ export default defineBackground({
       parse: parseTaskReport,
       onActivity: (n) => {
         keepAlive.set(n > 0);
+        void wakeAlarm.set(n > 0);
         showRunningOnBadge(n);
       },
       onFinished: (thread, turn) => void notifyFinished(thread, turn),
@@ -41,6 +48,7 @@ export default defineBackground({
     const ready = migrate()
       .then(() => writer.load())
       .then(() => runner.recover())
+      .then(() => wakeAlarm.set(runner.runningCount > 0))
       .catch((err) => console.error('Sora Threads: start-up failed', err));
 
     const handlers: Handlers = {
@@ -54,6 +62,23 @@ export default defineBackground({
       branch: async ({ threadId, turnId, prompt }) => ({ threadId: (await runner.branch(threadId, turnId, prompt)).id }),
       retry: async ({ threadId, turnId }) => ({ turnId: (await runner.retry(threadId, turnId)).id }),
       deleteThread: async ({ threadId }) => (await runner.remove(threadId), null),
+      // Undo of a delete from the side panel: the record it showed comes back as it was, except
+      // that a request the delete aborted is no longer running.
+      restoreThread: async ({ thread }) => {
+        if (!isThread(thread)) throw new Error('That thread cannot be restored.');
+        if (await writer.get(thread.id)) throw new Error('That thread still exists.');
+        const now = Date.now();
+        const turns = thread.turns.map((t) => (isInFlight(t.status) ? { ...t, status: 'cancelled' as const, finishedAt: now } : t));
+        await writer.put({ ...thread, turns }, { immediate: true });
+        runner.pump();
+        return null;
+      },
+      renameThread: async ({ threadId, title }) => {
+        const text = String(title).replace(/\s+/g, ' ').trim().slice(0, 200);
+        if (!text) throw new Error('A thread needs a title.');
+        if (!(await writer.update(threadId, (t) => ({ ...t, title: text }), { immediate: true }))) throw new Error('That thread no longer exists.');
+        return null;
+      },
       importThreads: ({ text }) => importInto(writer, text),
       testConnection: ({ baseUrl, apiKey }) => testConnection(baseUrl, apiKey),
     };
@@ -81,6 +106,14 @@ export default defineBackground({
         onContextMenuClick(runner, ready, info, tab).then((t) => t?.id),
     };
 
-    browser.alarms.onAlarm.addListener(() => void ready.then(() => runner.pump()));
+    // Wakes a worker Chrome stopped mid-job: start-up recovery runs (above), and every tick makes
+    // sure each unfinished turn is being streamed or followed on its task source.
+    browser.alarms.onAlarm.addListener((alarm) => {
+      if (alarm.name !== RECOVER_ALARM) return;
+      void ready
+        .then(() => runner.recover())
+        .then(() => wakeAlarm.set(runner.runningCount > 0))
+        .catch(() => {});
+    });
   },
 });

@@ -1,46 +1,64 @@
-import { render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
-import { browser } from 'wxt/browser';
-import { send } from '@/utils/messages';
-import type { ConnectionResult } from '@/utils/relay-models';
+import { render, type ComponentChildren } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api, readSettings, send, writeSettings } from '@/components/ext';
+import { Logo } from '@/components/icons';
+import { describeConnection } from '@/utils/connection-text';
 import {
   DEFAULT_MODELS,
   isLocalOrigin,
-  loadSettings,
+  LIMITS,
   normalizeSettings,
   originPattern,
-  settingsItem,
   validateSettings,
   type FieldErrors,
   type Settings,
-} from '@/utils/settings';
+} from '@/utils/settings-core';
 import '@/components/ui.css';
+import '@/components/notice.css';
 import './options.css';
 
-function Field(props: { id: string; label: string; error?: string; hint?: string; children: preact.ComponentChildren }) {
+function Field(props: { id: string; label: string; error?: string; hint?: ComponentChildren; children: ComponentChildren }) {
   return (
-    <div class="field">
-      <label for={props.id}>{props.label}</label>
+    <div class={`field${props.error ? ' field--invalid' : ''}`}>
+      <label for={props.id} class="label">{props.label}</label>
       {props.children}
-      {props.hint && <p class="muted hint" id={`${props.id}-hint`}>{props.hint}</p>}
-      {props.error && <p class="error" id={`${props.id}-error`} role="alert">{props.error}</p>}
+      {props.error ? (
+        <p class="error small" id={`${props.id}-error`} role="alert">{props.error}</p>
+      ) : (
+        props.hint && <p class="muted small" id={`${props.id}-hint`}>{props.hint}</p>
+      )}
     </div>
   );
 }
 
+/** aria-describedby for a field: its error when it has one, else its hint. */
+const described = (id: string, error?: string) => (error ? `${id}-error` : `${id}-hint`);
+
+type Tested = { ok: boolean; title: string; detail?: string; models?: string[] };
+
 function Options() {
   const [s, setS] = useState<Settings | null>(null);
+  const saved = useRef<Settings | null>(null);
   const [errors, setErrors] = useState<FieldErrors>({});
   const [status, setStatus] = useState<{ ok: boolean; text: string } | null>(null);
+  const [tested, setTested] = useState<Tested | null>(null);
   const [showKey, setShowKey] = useState(false);
   const [testing, setTesting] = useState(false);
 
-  useEffect(() => void loadSettings().then(setS), []);
-  if (!s) return <main class="page options" aria-busy="true" />;
+  useEffect(
+    () =>
+      void readSettings().then((v) => {
+        saved.current = v;
+        setS(v);
+      }),
+    [],
+  );
+  if (!s) return <main class="options" aria-busy="true" />;
 
   const set = <K extends keyof Settings>(k: K, v: Settings[K]) => {
     setS({ ...s, [k]: v });
     setStatus(null);
+    if (k === 'baseUrl' || k === 'apiKey') setTested(null);
   };
 
   const save = (e: Event) => {
@@ -53,19 +71,18 @@ function Options() {
       return;
     }
     // The permission prompt must be requested synchronously inside the click.
-    const granted = isLocalOrigin(next.baseUrl)
-      ? Promise.resolve(true)
-      : browser.permissions.request({ origins: [originPattern(next.baseUrl)] });
+    const granted = isLocalOrigin(next.baseUrl) ? Promise.resolve(true) : api().permissions.request({ origins: [originPattern(next.baseUrl)] });
     void granted
       .then(async (ok) => {
         if (!ok) {
           setStatus({
             ok: false,
-            text: `Not saved: Sora Threads needs permission to talk to ${new URL(next.baseUrl).host} to send your prompts there. Save again and choose Allow.`,
+            text: `Not saved: Sora Threads needs permission to reach ${new URL(next.baseUrl).host} to send your prompts there. Save again and choose Allow.`,
           });
           return;
         }
-        await settingsItem.setValue(next);
+        await writeSettings(next);
+        saved.current = next;
         setS(next);
         setStatus({ ok: true, text: 'Saved.' });
       })
@@ -76,104 +93,161 @@ function Options() {
     const next = normalizeSettings(s);
     const errs = validateSettings(next);
     setErrors(errs);
-    if (errs.baseUrl) return;
-    setTesting(true);
     setStatus(null);
+    if (errs.baseUrl) return setTested({ ok: false, title: 'Enter a valid API base URL first.' });
+    setTesting(true);
+    setTested(null);
     try {
-      const r: ConnectionResult = await send('testConnection', { baseUrl: next.baseUrl, apiKey: next.apiKey });
+      const r = await send('testConnection', { baseUrl: next.baseUrl, apiKey: next.apiKey });
+      const text = describeConnection(r);
       if (r.ok) {
         const models = r.models.length ? r.models : [...DEFAULT_MODELS];
         setS({ ...s, models });
-        setStatus({ ok: true, text: `Connection OK. ${r.models.length} model(s) found: ${r.models.slice(0, 8).join(', ') || 'none listed'}.` });
-      } else {
-        setStatus({ ok: false, text: `Connection failed: ${r.message}` });
-      }
+        // The relay's list reaches the popup at once when these are the settings in use.
+        const cur = saved.current;
+        if (cur && cur.baseUrl === next.baseUrl && cur.apiKey === next.apiKey) {
+          saved.current = { ...cur, models };
+          await writeSettings(saved.current);
+        }
+        setTested({ ...text, models: r.models });
+      } else setTested(text);
     } catch (err) {
-      setStatus({ ok: false, text: `Connection failed: ${(err as Error).message}` });
+      setTested({ ok: false, title: 'Connection failed.', detail: (err as Error).message });
     } finally {
       setTesting(false);
     }
   };
 
   const models = [...new Set([...s.models, ...DEFAULT_MODELS])];
+  const dirty = !!saved.current && JSON.stringify(normalizeSettings(s)) !== JSON.stringify(saved.current);
   return (
-    <main class="page options">
-      <h1>Sora Threads — Options</h1>
+    <main class="options">
+      <header class="top">
+        <Logo />
+        <h1>
+          Sora Threads <span class="muted">Options</span>
+        </h1>
+      </header>
       <form onSubmit={save} noValidate>
-        <Field id="baseUrl" label="API base URL" error={errors.baseUrl} hint="Your OpenAI-compatible relay, e.g. https://relay.example.com (with or without /v1).">
-          <input
-            id="baseUrl"
-            type="url"
-            inputMode="url"
-            autocomplete="off"
-            spellcheck={false}
-            placeholder="https://relay.example.com"
-            value={s.baseUrl}
-            aria-invalid={!!errors.baseUrl}
-            onInput={(e) => set('baseUrl', e.currentTarget.value)}
-          />
-        </Field>
-        <Field id="apiKey" label="API key" error={errors.apiKey} hint="Stored only in this browser and sent only to the API base URL above.">
-          <div class="key-row">
+        <section class="card" aria-labelledby="relay-title">
+          <h2 id="relay-title">Relay</h2>
+          <p class="muted small lead">Any OpenAI-compatible relay that serves the sora-2 “chat format” video API.</p>
+          <Field id="baseUrl" label="API base URL" error={errors.baseUrl} hint="For example https://relay.example.com (with or without /v1).">
             <input
-              id="apiKey"
-              // Preact's types want one literal per element; the element is the same either way.
-              type={(showKey ? 'text' : 'password') as 'password'}
+              id="baseUrl"
+              type="url"
+              inputMode="url"
               autocomplete="off"
               spellcheck={false}
-              placeholder="sk-…"
-              value={s.apiKey}
-              aria-invalid={!!errors.apiKey}
-              onInput={(e) => set('apiKey', e.currentTarget.value)}
+              placeholder="https://relay.example.com"
+              value={s.baseUrl}
+              aria-invalid={!!errors.baseUrl}
+              aria-describedby={described('baseUrl', errors.baseUrl)}
+              onInput={(e) => set('baseUrl', e.currentTarget.value)}
             />
-            <button type="button" aria-pressed={showKey} onClick={() => setShowKey(!showKey)}>
-              {showKey ? 'Hide' : 'Show'}
+          </Field>
+          <Field id="apiKey" label="API key" error={errors.apiKey} hint="Kept in this browser and sent only to the API base URL above: never to video links, logs or exports.">
+            <div class="key-row">
+              <input
+                id="apiKey"
+                // Preact's types want one literal per element; the element is the same either way.
+                type={(showKey ? 'text' : 'password') as 'password'}
+                autocomplete="off"
+                spellcheck={false}
+                placeholder="sk-…"
+                value={s.apiKey}
+                aria-invalid={!!errors.apiKey}
+                aria-describedby={described('apiKey', errors.apiKey)}
+                onInput={(e) => set('apiKey', e.currentTarget.value)}
+              />
+              <button type="button" class="btn" aria-pressed={showKey} aria-controls="apiKey" onClick={() => setShowKey(!showKey)}>
+                {showKey ? 'Hide' : 'Show'}
+              </button>
+            </div>
+          </Field>
+          <Field id="model" label="Model" error={errors.model} hint="The default for new videos. Pick one, or type any model name your relay serves.">
+            <input
+              id="model"
+              list="model-list"
+              value={s.model}
+              autocomplete="off"
+              spellcheck={false}
+              aria-invalid={!!errors.model}
+              aria-describedby={described('model', errors.model)}
+              onInput={(e) => set('model', e.currentTarget.value)}
+            />
+            <datalist id="model-list">
+              {models.map((m) => (
+                <option key={m} value={m} />
+              ))}
+            </datalist>
+          </Field>
+          <div class="row">
+            <button type="button" class="btn" onClick={test} disabled={testing} aria-describedby="test-result">
+              {testing ? 'Testing…' : 'Test connection'}
             </button>
+            <span class="muted small">Checks the URL and key with GET /v1/models; nothing is billed.</span>
           </div>
-        </Field>
-        <Field id="model" label="Model" error={errors.model} hint="Default model for new videos. Pick one or type any model your relay serves.">
-          <input id="model" list="model-list" value={s.model} autocomplete="off" onInput={(e) => set('model', e.currentTarget.value)} />
-          <datalist id="model-list">
-            {models.map((m) => (
-              <option key={m} value={m} />
-            ))}
-          </datalist>
-        </Field>
-        <div class="grid2">
-          <Field id="concurrency" label="Videos at once" error={errors.concurrency}>
-            <input
-              id="concurrency"
-              type="number"
-              min={1}
-              max={10}
-              value={s.concurrency}
-              onInput={(e) => set('concurrency', e.currentTarget.valueAsNumber)}
-            />
-          </Field>
-          <Field id="stall" label="Stall timeout (minutes)" error={errors.stallTimeoutMin}>
-            <input
-              id="stall"
-              type="number"
-              min={1}
-              max={60}
-              value={s.stallTimeoutMin}
-              onInput={(e) => set('stallTimeoutMin', e.currentTarget.valueAsNumber)}
-            />
-          </Field>
+          <div id="test-result" aria-live="polite">
+            {tested && (
+              <div class={`notice notice--${tested.ok ? 'ok' : 'error'}`}>
+                <strong>{tested.title}</strong>
+                {tested.detail && <p class="server-text">{tested.detail}</p>}
+                {!!tested.models?.length && (
+                  <div class="chips" role="group" aria-label="Models the relay serves">
+                    {tested.models.slice(0, 24).map((m) => (
+                      <button type="button" key={m} class="chip" aria-pressed={s.model === m} title={`Use ${m}`} onClick={() => set('model', m)}>
+                        {m}
+                      </button>
+                    ))}
+                  </div>
+                )}
+              </div>
+            )}
+          </div>
+        </section>
+
+        <section class="card" aria-labelledby="gen-title">
+          <h2 id="gen-title">Generation</h2>
+          <div class="grid2">
+            <Field id="concurrency" label="Videos at once" error={errors.concurrency} hint={`More wait in line, ${LIMITS.concurrency.min}–${LIMITS.concurrency.max}.`}>
+              <input
+                id="concurrency"
+                type="number"
+                min={LIMITS.concurrency.min}
+                max={LIMITS.concurrency.max}
+                value={Number.isNaN(s.concurrency) ? '' : s.concurrency}
+                aria-invalid={!!errors.concurrency}
+                aria-describedby={described('concurrency', errors.concurrency)}
+                onInput={(e) => set('concurrency', e.currentTarget.valueAsNumber)}
+              />
+            </Field>
+            <Field id="stall" label="Stall timeout (minutes)" error={errors.stallTimeoutMin} hint="Silence before a job counts as stuck.">
+              <input
+                id="stall"
+                type="number"
+                min={LIMITS.stallTimeoutMin.min}
+                max={LIMITS.stallTimeoutMin.max}
+                value={Number.isNaN(s.stallTimeoutMin) ? '' : s.stallTimeoutMin}
+                aria-invalid={!!errors.stallTimeoutMin}
+                aria-describedby={described('stall', errors.stallTimeoutMin)}
+                onInput={(e) => set('stallTimeoutMin', e.currentTarget.valueAsNumber)}
+              />
+            </Field>
+          </div>
+          <label class="check">
+            <input type="checkbox" checked={s.notifications} onChange={(e) => set('notifications', e.currentTarget.checked)} />
+            Notify me when a video finishes or fails
+          </label>
+        </section>
+
+        <div class="savebar">
+          <button type="submit" class="btn primary">Save</button>
+          <p class={`save-status ${status?.ok ? 'ok' : 'error'}`} role="status">
+            {status?.text}
+          </p>
+          {dirty && !status && <span class="muted small">Unsaved changes</span>}
         </div>
-        <label class="check">
-          <input type="checkbox" checked={s.notifications} onChange={(e) => set('notifications', e.currentTarget.checked)} />
-          Notify me when a video finishes or fails
-        </label>
-        <div class="row">
-          <button type="submit" class="primary">Save</button>
-          <button type="button" onClick={test} disabled={testing}>
-            {testing ? 'Testing…' : 'Test connection'}
-          </button>
-        </div>
-        <p class={status?.ok ? 'ok' : 'error'} role="status" aria-live="polite">
-          {status?.text}
-        </p>
       </form>
     </main>
   );

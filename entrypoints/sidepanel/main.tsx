@@ -1,26 +1,279 @@
 import { render } from 'preact';
-import { ThreadCard } from '@/components/ThreadCard';
-import { useThreads } from '@/components/use-threads';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { Composer, openOptions } from '@/components/Composer';
+import { readSettings, requestFocus, send, watchFocus, watchSettings, watchStorageProblem } from '@/components/ext';
+import { Icon, Logo, SETTINGS } from '@/components/icons';
+
+const PLUS = 'M10 4.5v11M4.5 10h11';
+const CLOSE = 'M5.5 5.5l9 9M14.5 5.5l-9 9';
+const SEARCH = 'M9 15a6 6 0 1 0 0-12 6 6 0 0 0 0 12zM13.5 13.5L17 17';
+import { ThreadCard, ThreadStub } from '@/components/ThreadCard';
+import { useLibrary } from '@/components/use-library';
+import { useVisible } from '@/components/use-visible';
+import { plural } from '@/utils/format';
+import { readinessProblem } from '@/utils/settings-core';
+import type { Thread } from '@/utils/threads';
 import '@/components/ui.css';
+import '@/components/notice.css';
+import '@/components/thread.css';
+import './sidepanel.css';
+
+/** Threads rendered at first, and added each time the end of the list comes into view. */
+const PAGE = 15;
+/** How long "Undo" stays offered after a delete. */
+const UNDO_MS = 6000;
+
+const hashThread = () => /(?:^#|&)thread=([^&]+)/.exec(location.hash)?.[1];
 
 function SidePanel() {
-  const { loading, threads, skipped } = useThreads();
+  const lib = useLibrary();
+  const [query, setQuery] = useState('');
+  const [limit, setLimit] = useState(PAGE);
+  const [focus, setFocus] = useState<string | undefined>(() => {
+    const h = hashThread();
+    return h ? decodeURIComponent(h) : undefined;
+  });
+  const [flash, setFlash] = useState<string>();
+  const [trash, setTrash] = useState<Thread>();
+  const [notice, setNotice] = useState('');
+  const [composing, setComposing] = useState(false);
+  const [setupNeeded, setSetupNeeded] = useState(false);
+  const [storageProblem, setStorageProblem] = useState<string>();
+
+  const q = query.trim();
+  const list = q ? lib.search(q) : lib.index;
+  const shown = list.slice(0, limit);
+  const queue = lib.queue();
+
+  useEffect(() => {
+    const check = () => void readSettings().then((s) => setSetupNeeded(!!readinessProblem(s)));
+    check();
+    return watchSettings(check);
+  }, []);
+
+  useEffect(() => watchStorageProblem(setStorageProblem), []);
+
+  // Search covers every prompt: the records are read in batches the first time it is needed.
+  useEffect(() => {
+    if (q) void lib.scanAll();
+  }, [q, lib.index]);
+
+  useEffect(() => void lib.ensure(shown.map((e) => e.id)));
+
+  // "Show this thread", from the URL (#thread=…) or from session storage (popup, notification).
+  useEffect(() => {
+    const fromHash = () => {
+      const h = hashThread();
+      if (h) setFocus(decodeURIComponent(h));
+    };
+    addEventListener('hashchange', fromHash);
+    const stop = watchFocus(setFocus);
+    return () => {
+      removeEventListener('hashchange', fromHash);
+      stop();
+    };
+  }, []);
+
+  // Decided at render time: the effect below must act on what this render put on screen.
+  const focusAt = focus ? list.findIndex((e) => e.id === focus) : -1;
+  const focusLoaded = focusAt >= 0 && list.slice(0, focusAt + 1).every((e) => lib.records.has(e.id) || lib.skipped.has(e.id));
+  useEffect(() => {
+    if (!focus || !lib.ready || !lib.index.some((e) => e.id === focus)) return; // not written yet: wait
+    if (focusAt < 0) return setQuery(''); // hidden by the search
+    if (focusAt >= limit) return setLimit(focusAt + PAGE);
+    // Wait for the cards down to it: a placeholder growing into its card would push it away.
+    if (!focusLoaded) return;
+    const el = document.getElementById(`thread-${focus}`);
+    if (!el) return;
+    // Instant, so the browser's scroll anchoring keeps it in place if a player above resizes.
+    el.scrollIntoView({ block: 'start' });
+    el.focus({ preventScroll: true });
+    setFlash(focus);
+    setFocus(undefined);
+  });
+
+  useEffect(() => {
+    if (!flash) return;
+    const t = setTimeout(() => setFlash(undefined), 2400);
+    return () => clearTimeout(t);
+  }, [flash]);
+
+  useEffect(() => {
+    if (!trash) return;
+    const t = setTimeout(() => setTrash(undefined), UNDO_MS);
+    return () => clearTimeout(t);
+  }, [trash]);
+
+  const remove = useCallback((t: Thread) => {
+    setNotice('');
+    send('deleteThread', { threadId: t.id }).then(
+      () => setTrash(t),
+      (e: Error) => setNotice(`Could not delete: ${e.message}`),
+    );
+  }, []);
+
+  const undo = () => {
+    const t = trash;
+    if (!t) return;
+    setTrash(undefined);
+    send('restoreThread', { thread: t }).then(
+      () => setFocus(t.id),
+      (e: Error) => setNotice(`Could not restore: ${e.message}`),
+    );
+  };
+
+  const more = () => setLimit((l) => l + PAGE);
+  const empty = lib.ready && lib.index.length === 0;
+
   return (
-    <main class="page">
-      <h1>Sora Threads</h1>
-      {skipped.length > 0 && (
-        <p class="error" role="alert">
-          {skipped.length} saved thread(s) could not be read and are hidden; they are left untouched in storage.
-        </p>
-      )}
-      {!loading && threads.length === 0 && (
-        <p class="muted">No videos yet. Open the Sora Threads popup from the toolbar, write a prompt and press Generate.</p>
-      )}
-      {threads.map((t) => (
-        <ThreadCard key={t.id} thread={t} />
-      ))}
-    </main>
+    <>
+      <header class="bar">
+        <div class="bar__row">
+          <Logo />
+          <h1 class="bar__title">Sora Threads</h1>
+          {lib.ready && !empty && <span class="count muted">{plural(lib.index.length, 'thread')}</span>}
+          <span class="spacer" />
+          {!empty && (
+            <button type="button" class={`btn sm${composing ? '' : ' primary'}`} aria-expanded={composing} onClick={() => setComposing(!composing)}>
+              <Icon d={composing ? CLOSE : PLUS} />
+              New video
+            </button>
+          )}
+          <button type="button" class="icon-btn" aria-label="Options" title="Options" onClick={openOptions}>
+            <Icon d={SETTINGS} />
+          </button>
+        </div>
+        {!empty && (
+          <div class="search">
+            <Icon d={SEARCH} />
+            <input
+              type="search"
+              aria-label="Search prompts"
+              placeholder="Search prompts"
+              value={query}
+              onInput={(e) => {
+                setQuery(e.currentTarget.value);
+                setLimit(PAGE);
+              }}
+            />
+          </div>
+        )}
+      </header>
+      <main class="page">
+        {composing && !empty && (
+          <section class="card compose" aria-label="New video">
+            <Composer
+              origin="sidepanel"
+              autoFocus
+              onStarted={(id) => {
+                setComposing(false);
+                setQuery('');
+                void requestFocus(id).catch(() => {});
+              }}
+            />
+          </section>
+        )}
+        {lib.skipped.size > 0 && (
+          <p class="notice notice--error" role="alert">
+            {plural(lib.skipped.size, 'saved thread')} could not be read and {lib.skipped.size === 1 ? 'is' : 'are'} hidden; nothing was deleted.
+          </p>
+        )}
+        {storageProblem && (
+          <p class="notice notice--error" role="alert">
+            {storageProblem}
+          </p>
+        )}
+        {notice && (
+          <p class="notice notice--error" role="alert">
+            {notice}
+          </p>
+        )}
+        {empty && <Empty setupNeeded={setupNeeded} />}
+        {q && (
+          <p class="search-info muted" aria-live="polite">
+            {list.length ? `${plural(list.length, 'thread')} match` : `No thread matches “${q}”`}
+            {lib.scanned ? '' : ` · searching all ${plural(lib.index.length, 'thread')}…`}
+          </p>
+        )}
+        <div class="threads">
+          {shown.map((e) => {
+            const t = lib.records.get(e.id);
+            if (!t) return <ThreadStub key={e.id} entry={e} />;
+            const pending = t.turns[t.turns.length - 1];
+            return (
+              <ThreadCard
+                key={e.id}
+                thread={t}
+                queuePos={pending?.status === 'pending' ? queue.get(pending.id) : undefined}
+                flash={flash === e.id}
+                onDelete={remove}
+              />
+            );
+          })}
+        </div>
+        {list.length > shown.length && <More left={list.length - shown.length} onMore={more} />}
+      </main>
+      <div class="toast-region" role="status" aria-live="polite">
+        {trash && (
+          <div class="toast">
+            <span class="toast__text">Deleted “{trash.title}”.</span>
+            <button type="button" class="btn sm" onClick={undo}>
+              Undo
+            </button>
+          </div>
+        )}
+      </div>
+    </>
   );
 }
 
+/** "Show more", pressed by itself when it scrolls into view. */
+function More({ left, onMore }: { left: number; onMore: () => void }) {
+  const ref = useRef<HTMLButtonElement>(null);
+  const near = useVisible(ref, '800px');
+  useEffect(() => {
+    if (near) onMore();
+  }, [near, left]);
+  return (
+    <button type="button" class="btn more" ref={ref} onClick={onMore}>
+      Show more ({left.toLocaleString('en')} left)
+    </button>
+  );
+}
+
+function Empty({ setupNeeded }: { setupNeeded: boolean }) {
+  return (
+    <section class="empty" aria-labelledby="empty-title">
+      <div class="empty__art" aria-hidden="true">
+        <span />
+        <span />
+        <span />
+      </div>
+      <h2 id="empty-title">No videos yet</h2>
+      <p class="muted">Describe a video and Sora Threads runs it on your relay, keeps it here, and lets you keep modifying it.</p>
+      <ol class="steps">
+        <li class={setupNeeded ? '' : 'done'}>
+          <strong>Connect your relay.</strong> {setupNeeded ? 'Add its API base URL and key in Options. ' : 'Done. '}
+          {setupNeeded && (
+            <button type="button" class="linklike" onClick={openOptions}>
+              Set up relay
+            </button>
+          )}
+        </li>
+        <li>
+          <strong>Describe a video</strong> below, in the toolbar popup, or select text on any page and choose “Generate video from selected text”.
+        </li>
+        <li>
+          <strong>Watch it here</strong>: progress, then the video to play and download. Type a change under it to make the next version.
+        </li>
+      </ol>
+      <div class="card compose">
+        <Composer origin="sidepanel" onStarted={(id) => void requestFocus(id).catch(() => {})} />
+      </div>
+    </section>
+  );
+}
+
+// The list is live and focus requests scroll it; a restored scroll position would fight them.
+history.scrollRestoration = 'manual';
 render(<SidePanel />, document.getElementById('app')!);

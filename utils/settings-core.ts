@@ -1,0 +1,101 @@
+/**
+ * Settings defaults and validation, free of any storage code: the pages import this directly so
+ * they do not bundle wxt's storage library (page size budgets). `./settings` re-exports it all.
+ */
+export const DEFAULT_MODELS = ['sora-2', 'sora-2-pro'] as const;
+
+export interface Settings {
+  /** Relay base URL, e.g. https://relay.example.com (with or without /v1). */
+  baseUrl: string;
+  apiKey: string;
+  model: string;
+  /** Models the relay listed at the last successful "Test connection". */
+  models: string[];
+  /** How many generations may run at once; the rest wait as pending. */
+  concurrency: number;
+  /** Minutes without a byte before a stream counts as stalled. */
+  stallTimeoutMin: number;
+  notifications: boolean;
+}
+
+export const DEFAULT_SETTINGS: Settings = {
+  baseUrl: '',
+  apiKey: '',
+  model: 'sora-2',
+  models: [...DEFAULT_MODELS],
+  concurrency: 3,
+  stallTimeoutMin: 10,
+  notifications: true,
+};
+
+export const LIMITS = {
+  concurrency: { min: 1, max: 10 },
+  stallTimeoutMin: { min: 1, max: 60 },
+  promptMax: 4000,
+} as const;
+
+export type FieldErrors = Partial<Record<keyof Settings, string>>;
+
+/** Why a base URL cannot be used, or undefined when it can. */
+export function baseUrlProblem(raw: string): string | undefined {
+  const value = raw.trim();
+  if (!value) return 'Enter the API base URL of your relay, e.g. https://relay.example.com';
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'That is not a valid URL. It should look like https://relay.example.com';
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'The API base URL must start with https:// or http://';
+  if (url.username || url.password) return 'Put the API key in the API key field, not in the URL';
+  if (url.search || url.hash) return 'The API base URL cannot contain ? or #';
+  return undefined;
+}
+
+export function validateSettings(s: Settings): FieldErrors {
+  const errors: FieldErrors = {};
+  const base = baseUrlProblem(s.baseUrl);
+  if (base) errors.baseUrl = base;
+  if (/\s/.test(s.apiKey.trim())) errors.apiKey = 'The API key cannot contain spaces';
+  if (!s.model.trim()) errors.model = 'Choose or type a model, e.g. sora-2';
+  const c = LIMITS.concurrency;
+  if (!Number.isInteger(s.concurrency) || s.concurrency < c.min || s.concurrency > c.max)
+    errors.concurrency = `Between ${c.min} and ${c.max} jobs at once`;
+  const st = LIMITS.stallTimeoutMin;
+  if (!Number.isFinite(s.stallTimeoutMin) || s.stallTimeoutMin < st.min || s.stallTimeoutMin > st.max)
+    errors.stallTimeoutMin = `Between ${st.min} and ${st.max} minutes`;
+  return errors;
+}
+
+/** The origin the API key may be sent to, as a host-permission match pattern. */
+export function originPattern(baseUrl: string): string {
+  const u = new URL(baseUrl.trim());
+  return `${u.protocol}//${u.hostname}/*`;
+}
+
+export function isLocalOrigin(baseUrl: string): boolean {
+  try {
+    const h = new URL(baseUrl.trim()).hostname;
+    return h === 'localhost' || h === '127.0.0.1' || h === '[::1]';
+  } catch {
+    return false;
+  }
+}
+
+/** Trims what users paste (a trailing slash, spaces) so the saved value is canonical. */
+export function normalizeSettings(s: Settings): Settings {
+  return {
+    ...s,
+    baseUrl: s.baseUrl.trim().replace(/\/+$/, ''),
+    apiKey: s.apiKey.trim(),
+    model: s.model.trim(),
+  };
+}
+
+/** Why a generation cannot start with these settings (shown in the popup), or undefined. */
+export function readinessProblem(s: Settings): string | undefined {
+  if (!s.baseUrl) return 'No relay configured yet. Open Options and enter your API base URL and key.';
+  if (baseUrlProblem(s.baseUrl)) return 'The API base URL in Options is not valid. Open Options to fix it.';
+  if (!s.apiKey) return 'No API key configured. Open Options and paste your relay API key.';
+  return undefined;
+}
