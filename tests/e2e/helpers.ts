@@ -38,3 +38,19 @@ export async function recordTurnUpdates(page: Page): Promise<() => Promise<Seen>
   });
   return () => page.evaluate(() => (globalThis as unknown as { __seen: Seen }).__seen);
 }
+
+/**
+ * Resolves once the background has migrated storage (it writes the schema version). Tests that
+ * seed storage directly must wait for this, or the first-run migration could write its (empty)
+ * index over theirs.
+ */
+export async function backgroundReady(sw: import('@playwright/test').Worker): Promise<void> {
+  await expect
+    .poll(() =>
+      sw.evaluate(async () => {
+        const local = (globalThis as unknown as { chrome: { storage: { local: { get(k: string): Promise<Record<string, unknown>> } } } }).chrome.storage.local;
+        return (await local.get('meta:schema'))['meta:schema'] ?? null;
+      }),
+    )
+    .not.toBeNull();
+}

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page, Worker } from '@playwright/test';
 import { expect, test } from './fixtures';
-import { configureRelay, recordTurnUpdates } from './helpers';
+import { backgroundReady, configureRelay, recordTurnUpdates } from './helpers';
 
 /** Screenshots for the README, rewritten by every run. */
 const DOCS = path.resolve('docs');
@@ -308,6 +308,7 @@ test('side panel: versions, failure, live progress, queue places, Modify from he
 });
 
 test('1,000 stored threads: a first page renders, more on scroll, search reads every prompt', async ({ openPage, serviceWorker, relay }) => {
+  await backgroundReady(serviceWorker);
   await serviceWorker.evaluate(async (url) => {
     const now = Date.now();
     const index: object[] = [];
