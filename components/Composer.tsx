@@ -1,7 +1,9 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { DEFAULT_MODELS, LIMITS, readinessProblem, type Settings } from '@/utils/settings-core';
 import type { ThreadOrigin } from '@/utils/threads';
-import { api, readSettings, send, watchSettings } from './ext';
+import { browser } from 'wxt/browser';
+import { loadSettings as readSettings, watchSettings } from '@/utils/settings';
+import { send } from '@/utils/messages';
 
 export const SUBMIT_KEYS = /Mac|iPhone|iPad/.test(globalThis.navigator?.platform ?? '') ? '⌘+Enter' : 'Ctrl+Enter';
 
@@ -11,7 +13,7 @@ export function modelChoices(s: Settings | null, current: string): string[] {
 }
 
 export function openOptions(): void {
-  void api().runtime.openOptionsPage();
+  void browser.runtime.openOptionsPage();
 }
 
 /**
@@ -27,7 +29,7 @@ export function Composer(props: { origin: ThreadOrigin; onStarted?: (threadId: s
   const [busy, setBusy] = useState(false);
   const touched = useRef(false);
   const draftKey = `draft:${origin}`;
-  const session = api().storage.session;
+  const session = browser.storage.session;
 
   useEffect(() => {
     let first = true;

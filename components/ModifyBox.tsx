@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import type { Thread } from '@/utils/threads';
-import { send } from './ext';
+import { send } from '@/utils/messages';
 
 /** The next instruction for the latest video; the background sends the whole history with it. */
 export function ModifyBox({ thread }: { thread: Thread }) {

@@ -3,7 +3,7 @@ import { useState } from 'preact/hooks';
 import { formatWhen, plural } from '@/utils/format';
 import type { IndexEntry } from '@/utils/thread-records';
 import { isActive, lastCompletedTurn, type Thread } from '@/utils/threads';
-import { send } from './ext';
+import { send } from '@/utils/messages';
 import { Icon } from './icons';
 
 const PENCIL = 'M13 4l3 3-8.5 8.5H4.5v-3z';

@@ -4,7 +4,9 @@ import { describeError } from '@/utils/error-text';
 import { formatDuration } from '@/utils/format';
 import { safeHttpUrl } from '@/utils/safe-url';
 import { isActive, STATUS_LABEL, type Thread, type Turn } from '@/utils/threads';
-import { api, requestFocus, send } from './ext';
+import { browser } from 'wxt/browser';
+import { requestFocus } from '@/utils/side-panel';
+import { send } from '@/utils/messages';
 import { Icon } from './icons';
 
 const DOWNLOAD = 'M10 3v10M6 9l4 4 4-4M4 16.5h12';
@@ -53,7 +55,7 @@ export function TurnView({ thread, turn, index, latestDone, queuePos }: TurnProp
   };
   // A plain GET of the file: no cookies, no headers, never the API key.
   const download = () =>
-    video && act(api().downloads.download({ url: video, filename: videoFilename(thread.title, n, turn.taskId, video) }), 'Download started.');
+    video && act(browser.downloads.download({ url: video, filename: videoFilename(thread.title, n, turn.taskId, video) }), 'Download started.');
   const copy = () => video && act(copyText(video), 'Link copied.');
 
   return (

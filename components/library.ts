@@ -1,6 +1,6 @@
 import type { IndexEntry } from '@/utils/thread-records';
 import { isActive, type Thread } from '@/utils/threads';
-import { newestFirst, readIndex, readThreads, watchStore, type StoreChange } from './ext';
+import { newestFirst, readIndex, readThreads, watchStore, type StoreChange } from '@/utils/store-read';
 
 /** Threads read per storage call while search scans the whole history. */
 export const SCAN_BATCH = 100;

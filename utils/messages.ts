@@ -17,7 +17,7 @@ export interface Protocol {
   /** Undo of a delete: the page hands back the record it showed; in-flight turns come back cancelled. */
   restoreThread: { req: { thread: Thread }; res: null };
   renameThread: { req: { threadId: string; title: string }; res: null };
-  importThreads: { req: { text: string }; res: ImportCounts };
+  importThreads: { req: { threads: unknown[] }; res: ImportCounts };
   testConnection: { req: { baseUrl: string; apiKey: string }; res: ConnectionResult };
 }
 

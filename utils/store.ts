@@ -1,68 +1,17 @@
 import { browser } from 'wxt/browser';
-import { INDEX_KEY, isThreadKey, threadIdOf, threadKey } from './storage-keys';
-import { indexEntryOf, isIndexEntry, isThread, sameIndexEntry, type IndexEntry } from './thread-records';
+import { INDEX_KEY, threadKey } from './storage-keys';
+import { indexEntryOf, sameIndexEntry, type IndexEntry } from './thread-records';
 import type { Thread } from './threads';
+import {
+  readIndex,
+  readThread,
+  readThreads,
+  STORAGE_PROBLEM_KEY,
+  type ReadResult,
+  type StorageProblem,
+} from './store-read';
 
-/** Records that failed their shape check: reported, never deleted (the user may still want them). */
-export interface ReadResult<T> {
-  value: T;
-  skipped: string[];
-}
-
-export async function readIndex(): Promise<IndexEntry[]> {
-  const raw = (await browser.storage.local.get(INDEX_KEY))[INDEX_KEY];
-  return Array.isArray(raw) ? raw.filter(isIndexEntry) : [];
-}
-
-export async function readThreads(ids: readonly string[]): Promise<ReadResult<Thread[]>> {
-  if (!ids.length) return { value: [], skipped: [] };
-  const got = await browser.storage.local.get(ids.map(threadKey));
-  const value: Thread[] = [];
-  const skipped: string[] = [];
-  for (const id of ids) {
-    const rec = got[threadKey(id)];
-    if (rec === undefined) continue;
-    if (isThread(rec)) value.push(rec);
-    else skipped.push(id);
-  }
-  return { value, skipped };
-}
-
-export async function readThread(id: string): Promise<Thread | undefined> {
-  return (await readThreads([id])).value[0];
-}
-
-export interface StoreChange {
-  /** Changed threads; undefined means deleted (or unreadable). */
-  threads: Map<string, Thread | undefined>;
-  index?: IndexEntry[];
-  /** Present when the storage problem marker changed: the new problem, or null once solved. */
-  problem?: StorageProblem | null;
-}
-
-/**
- * Set by the writer when `storage.local` refuses a write (quota, disk): the background keeps the
- * newest state in memory and retries; pages show this message. Removed once writes succeed again.
- */
-export const STORAGE_PROBLEM_KEY = 'meta:storage-problem';
-
-export interface StorageProblem {
-  message: string;
-  at: number;
-  /** Threads whose newest state is only in memory. */
-  threadIds: string[];
-}
-
-export function isStorageProblem(x: unknown): x is StorageProblem {
-  if (typeof x !== 'object' || x === null) return false;
-  const p = x as Record<string, unknown>;
-  return typeof p.message === 'string' && typeof p.at === 'number' && Array.isArray(p.threadIds) && p.threadIds.every((id) => typeof id === 'string');
-}
-
-export async function readStorageProblem(): Promise<StorageProblem | undefined> {
-  const raw = (await browser.storage.local.get(STORAGE_PROBLEM_KEY))[STORAGE_PROBLEM_KEY];
-  return isStorageProblem(raw) ? raw : undefined;
-}
+export * from './store-read';
 
 const isQuotaError = (err: unknown) => /quota|QUOTA_BYTES|exceeded|no space|disk full|storage is full/i.test(err instanceof Error ? err.message : String(err));
 
@@ -82,27 +31,6 @@ export class StorageWriteError extends Error {
   }
 }
 
-/** Pages render from storage and follow it here; they never write threads themselves. */
-export function watchStore(cb: (change: StoreChange) => void): () => void {
-  const listener = (changes: Record<string, { newValue?: unknown }>, area: string) => {
-    if (area !== 'local') return;
-    const threads = new Map<string, Thread | undefined>();
-    let index: IndexEntry[] | undefined;
-    for (const [key, { newValue }] of Object.entries(changes)) {
-      if (isThreadKey(key)) threads.set(threadIdOf(key), isThread(newValue) ? newValue : undefined);
-      else if (key === INDEX_KEY) index = Array.isArray(newValue) ? newValue.filter(isIndexEntry) : [];
-    }
-    let problem: StorageProblem | null | undefined;
-    if (STORAGE_PROBLEM_KEY in changes) {
-      const value = changes[STORAGE_PROBLEM_KEY]?.newValue;
-      problem = isStorageProblem(value) ? value : null;
-    }
-    if (threads.size || index || problem !== undefined)
-      cb({ threads, ...(index && { index }), ...(problem !== undefined && { problem }) });
-  };
-  browser.storage.onChanged.addListener(listener);
-  return () => browser.storage.onChanged.removeListener(listener);
-}
 
 /** Minimum gap between two durable writes of one thread while it streams (≤ 5 writes/s). */
 export const WRITE_INTERVAL_MS = 200;

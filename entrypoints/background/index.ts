@@ -1,6 +1,7 @@
 import { browser } from 'wxt/browser';
 import { defineBackground } from 'wxt/utils/define-background';
 import { importInto } from '@/utils/backup';
+import { openSidePanel } from '@/utils/side-panel';
 import { showRunningOnBadge } from '@/utils/badge';
 import { streamChat } from '@/utils/chat-stream';
 import { JobRunner } from '@/utils/job-runner';
@@ -17,7 +18,6 @@ import {
   notifyFinished,
   onContextMenuClick,
   onNotificationClick,
-  openSidePanelOn,
   OPEN_PANEL_COMMAND,
   registerContextMenu,
 } from './surfaces';
@@ -79,7 +79,7 @@ export default defineBackground({
         if (!(await writer.update(threadId, (t) => ({ ...t, title: text }), { immediate: true }))) throw new Error('That thread no longer exists.');
         return null;
       },
-      importThreads: ({ text }) => importInto(writer, text),
+      importThreads: ({ threads }) => importInto(writer, threads),
       testConnection: ({ baseUrl, apiKey }) => testConnection(baseUrl, apiKey),
     };
 
@@ -96,7 +96,7 @@ export default defineBackground({
     browser.notifications.onClicked.addListener(onNotificationClick);
 
     browser.commands.onCommand.addListener((command, tab) => {
-      if (command === OPEN_PANEL_COMMAND) void openSidePanelOn(tab?.windowId);
+      if (command === OPEN_PANEL_COMMAND) void openSidePanel(tab?.windowId, undefined, { fallbackTab: true });
     });
 
     // The e2e suite drives the context menu the way the browser does, through the same function

@@ -1,12 +1,11 @@
 import { browser } from 'wxt/browser';
 import type { JobRunner } from '@/utils/job-runner';
 import { LIMITS, loadSettings, readinessProblem } from '@/utils/settings';
+import { openSidePanel, requestFocus } from '@/utils/side-panel';
 import { STATUS_LABEL, type Thread, type Turn } from '@/utils/threads';
 
 export const CONTEXT_MENU_ID = 'sora-threads-generate-selection';
 export const OPEN_PANEL_COMMAND = 'open-side-panel';
-/** storage.session key the side panel watches to scroll to (and highlight) one thread. */
-export const FOCUS_KEY = 'focusThread';
 const NOTIFICATION_PREFIX = 'thread:';
 
 export function registerContextMenu(): void {
@@ -20,31 +19,6 @@ export function registerContextMenu(): void {
       }),
     )
     .catch(() => {});
-}
-
-type SidePanelApi = { open(opts: { windowId: number }): Promise<void> };
-type SidebarApi = { open(): Promise<void> };
-
-/**
- * Chrome's side panel or Firefox's sidebar. Must be called synchronously from a user gesture
- * (context-menu click, command, notification click); resolves false where the browser refused.
- */
-export function openSidePanelOn(windowId: number | undefined): Promise<boolean> {
-  const b = browser as unknown as { sidePanel?: SidePanelApi; sidebarAction?: SidebarApi };
-  const opened =
-    b.sidePanel && windowId !== undefined
-      ? b.sidePanel.open({ windowId })
-      : b.sidebarAction
-        ? b.sidebarAction.open()
-        : Promise.reject(new Error('no side panel'));
-  return opened.then(
-    () => true,
-    () => false,
-  );
-}
-
-export async function focusThread(threadId: string): Promise<void> {
-  await browser.storage.session.set({ [FOCUS_KEY]: { threadId, at: Date.now() } }).catch(() => {});
 }
 
 /** Starts a thread from selected text; says why not in a notification (the page has no UI of ours). */
@@ -61,7 +35,7 @@ export async function startFromSelection(runner: JobRunner, selection: string): 
     return undefined;
   }
   const thread = await runner.start(text, settings.model, 'context-menu');
-  await focusThread(thread.id);
+  await requestFocus(thread.id);
   return thread;
 }
 
@@ -74,7 +48,7 @@ export function onContextMenuClick(
 ): Promise<Thread | undefined> {
   if (info.menuItemId !== CONTEXT_MENU_ID) return Promise.resolve(undefined);
   // Before any await: the side panel only opens inside the click's gesture.
-  const panel = openSidePanelOn(tab?.windowId);
+  const panel = openSidePanel(tab?.windowId);
   return ready.then(async () => {
     const thread = await startFromSelection(runner, info.selectionText ?? '');
     if (thread && !(await panel)) {
@@ -97,13 +71,7 @@ export function onNotificationClick(notificationId: string): void {
   void browser.notifications.clear(notificationId).catch(() => {});
   if (!notificationId.startsWith(NOTIFICATION_PREFIX)) return;
   const threadId = notificationId.slice(NOTIFICATION_PREFIX.length);
-  void focusThread(threadId);
-  void browser.windows
-    .getLastFocused()
-    .then((w) => openSidePanelOn(w.id))
-    .then((ok) => {
-      if (!ok) void browser.tabs.create({ url: browser.runtime.getURL(`/sidepanel.html#thread=${encodeURIComponent(threadId)}`) });
-    });
+  void browser.windows.getLastFocused().then((w) => openSidePanel(w.id, threadId, { fallbackTab: true }));
 }
 
 async function notify(threadId: string, title: string, message: string): Promise<void> {

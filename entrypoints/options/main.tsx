@@ -1,6 +1,9 @@
 import { render, type ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, readSettings, send, writeSettings } from '@/components/ext';
+import { browser } from 'wxt/browser';
+import { loadSettings as readSettings, saveSettings as writeSettings } from '@/utils/settings';
+import { send } from '@/utils/messages';
+import { HistoryBackup } from '@/components/HistoryBackup';
 import { Logo } from '@/components/icons';
 import { describeConnection } from '@/utils/connection-text';
 import {
@@ -71,7 +74,7 @@ function Options() {
       return;
     }
     // The permission prompt must be requested synchronously inside the click.
-    const granted = isLocalOrigin(next.baseUrl) ? Promise.resolve(true) : api().permissions.request({ origins: [originPattern(next.baseUrl)] });
+    const granted = isLocalOrigin(next.baseUrl) ? Promise.resolve(true) : browser.permissions.request({ origins: [originPattern(next.baseUrl)] });
     void granted
       .then(async (ok) => {
         if (!ok) {
@@ -249,6 +252,7 @@ function Options() {
           {dirty && !status && <span class="muted small">Unsaved changes</span>}
         </div>
       </form>
+      <HistoryBackup />
     </main>
   );
 }

@@ -1,7 +1,8 @@
 import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Composer, openOptions } from '@/components/Composer';
-import { api, openSidePanel } from '@/components/ext';
+import { browser } from 'wxt/browser';
+import { openSidePanel } from '@/utils/side-panel';
 import { Icon, Logo, PANEL, SETTINGS } from '@/components/icons';
 import { useThreads } from '@/components/use-threads';
 import { isActive, STATUS_LABEL, type Thread } from '@/utils/threads';
@@ -16,11 +17,11 @@ function Popup() {
   const windowId = useRef<number | undefined>(undefined);
 
   useEffect(() => {
-    void api().windows.getCurrent().then((w) => (windowId.current = w.id));
+    void browser.windows.getCurrent().then((w) => (windowId.current = w.id));
   }, []);
 
   // Synchronous in the click: the side panel only opens on a user gesture.
-  const open = (threadId?: string) => void openSidePanel(windowId.current, threadId).then(() => window.close());
+  const open = (threadId?: string) => void openSidePanel(windowId.current, threadId, { fallbackTab: true }).then(() => window.close());
 
   return (
     <main class="popup">

@@ -1,7 +1,10 @@
 import { render } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { Composer, openOptions } from '@/components/Composer';
-import { readSettings, requestFocus, send, watchFocus, watchSettings, watchStorageProblem } from '@/components/ext';
+import { loadSettings as readSettings, watchSettings } from '@/utils/settings';
+import { requestFocus, watchFocus } from '@/utils/side-panel';
+import { send } from '@/utils/messages';
+import { watchStorageProblem } from '@/utils/store-read';
 import { Icon, Logo, SETTINGS } from '@/components/icons';
 
 const PLUS = 'M10 4.5v11M4.5 10h11';

@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
-import { buildExport, importInto, parseImport, planMerge } from '@/utils/backup';
+import { buildExport, importInto, planMerge, sanitizeThread } from '@/utils/backup';
+import { parseImport } from '@/utils/backup-file';
 import { readIndex, readThreads, ThreadWriter } from '@/utils/store';
 import { newThread, type Thread } from '@/utils/threads';
 
@@ -59,7 +60,7 @@ describe('export / import', () => {
     t.turns.push({ ...t.turns[0]!, id: 'turn_2', status: 'generating', videoUrl: undefined, previewUrl: 'data:image/png;base64,AAA' });
     const r = parseImport(buildExport([t]));
     if (!r.ok) throw new Error(r.error);
-    const [a, b] = r.threads[0]!.turns;
+    const [a, b] = sanitizeThread(r.threads[0]!).turns;
     expect(a!.videoUrl).toBeUndefined();
     expect(b!.status).toBe('interrupted');
     expect(b!.previewUrl).toBeUndefined();
@@ -86,12 +87,16 @@ describe('export / import', () => {
     await fakeBrowser.storage.local.clear();
     const fresh = new ThreadWriter();
     await fresh.load();
-    await expect(importInto(fresh, '{"format":"sora-threads-export","version":1}')).rejects.toThrow(/damaged/);
+    expect(parseImport('{"format":"sora-threads-export","version":1}')).toMatchObject({ ok: false, error: expect.stringMatching(/damaged/) });
+    // The background re-checks what a page sends: one bad record rejects the whole batch.
+    await expect(importInto(fresh, [threads[0], { id: 'x', turns: 'nope' }])).rejects.toThrow(/Thread 2 of the file is damaged/);
     expect(await fakeBrowser.storage.local.get(null)).toEqual({});
 
-    expect(await importInto(fresh, file)).toEqual({ added: 2, updated: 0, unchanged: 0 });
+    const parsed = parseImport(file);
+    if (!parsed.ok) throw new Error(parsed.error);
+    expect(await importInto(fresh, parsed.threads)).toEqual({ added: 2, updated: 0, unchanged: 0 });
     expect((await readIndex()).map((e) => e.title)).toEqual(['b', 'a']);
     expect((await readThreads(threads.map((t) => t.id))).value).toEqual(threads);
-    expect(await importInto(fresh, file)).toEqual({ added: 0, updated: 0, unchanged: 2 });
+    expect(await importInto(fresh, parsed.threads)).toEqual({ added: 0, updated: 0, unchanged: 2 });
   });
 });

@@ -1,7 +1,6 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
-import { focusIdOf, STORAGE_PROBLEM_KEY as PAGE_PROBLEM_KEY } from '@/components/ext';
-import { STORAGE_PROBLEM_KEY } from '@/utils/store';
+import { focusIdOf } from '@/utils/side-panel';
 import { Library, matches, queryTerms, queuePositions, SCAN_BATCH, searchTextOf } from '@/components/library';
 import { indexEntryOf } from '@/utils/thread-records';
 import { INDEX_KEY, threadKey } from '@/utils/storage-keys';
@@ -54,10 +53,6 @@ describe('search helpers', () => {
     expect(q.get('turn_2_0')).toBe(1);
     expect(q.get('turn_1_0')).toBe(2);
     expect(q.has('turn_3_0')).toBe(false);
-  });
-
-  it('watches the same storage-problem key the background writes', () => {
-    expect(PAGE_PROBLEM_KEY).toBe(STORAGE_PROBLEM_KEY);
   });
 
   it('reads a focus request written as an id or as {threadId, at}', () => {

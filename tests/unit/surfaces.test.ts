@@ -3,13 +3,13 @@ import { fakeBrowser } from 'wxt/testing/fake-browser';
 import { browser } from 'wxt/browser';
 import {
   CONTEXT_MENU_ID,
-  FOCUS_KEY,
   notifyFinished,
   onContextMenuClick,
   onNotificationClick,
   startFromSelection,
 } from '@/entrypoints/background/surfaces';
 import type { JobRunner } from '@/utils/job-runner';
+import { FOCUS_KEY } from '@/utils/side-panel';
 import { newThread, type Thread } from '@/utils/threads';
 
 const CONFIGURED = { baseUrl: 'http://127.0.0.1:8787', apiKey: 'sk-test', model: 'sora-2-pro', notifications: true };

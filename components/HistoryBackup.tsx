@@ -1,0 +1,75 @@
+import { useRef, useState } from 'preact/hooks';
+import { buildExport } from '@/utils/backup';
+import { send } from '@/utils/messages';
+import { loadSettings } from '@/utils/settings';
+import { readIndex, readThreads } from '@/utils/store-read';
+
+type Result = { ok: boolean; text: string } | null;
+
+/** Export the history to a JSON file and import one back (merged; a bad file changes nothing). */
+export function HistoryBackup() {
+  const [result, setResult] = useState<Result>(null);
+  const [busy, setBusy] = useState(false);
+  const fileInput = useRef<HTMLInputElement>(null);
+
+  const exportHistory = async () => {
+    setResult(null);
+    const { value: threads, skipped } = await readThreads((await readIndex()).map((e) => e.id));
+    const { apiKey } = await loadSettings();
+    const blob = new Blob([buildExport(threads, apiKey)], { type: 'application/json' });
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(blob);
+    a.download = `sora-threads-${new Date().toISOString().slice(0, 10)}.json`;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+    setResult({
+      ok: true,
+      text: `Exported ${threads.length} thread(s)${skipped.length ? `; ${skipped.length} damaged record(s) left out` : ''}. The file never contains your API key.`,
+    });
+  };
+
+  const importHistory = async (file: File | undefined) => {
+    if (!file) return;
+    setBusy(true);
+    setResult(null);
+    try {
+      // The validator is loaded only when someone imports: it is not part of the page's start-up.
+      const { parseImport } = await import('@/utils/backup-file');
+      const parsed = parseImport(await file.text());
+      if (!parsed.ok) return setResult({ ok: false, text: parsed.error });
+      const c = await send('importThreads', { threads: parsed.threads });
+      setResult({ ok: true, text: `Imported: ${c.added} new, ${c.updated} updated, ${c.unchanged} already here.` });
+    } catch (err) {
+      setResult({ ok: false, text: `Nothing was imported: ${(err as Error).message}` });
+    } finally {
+      setBusy(false);
+      if (fileInput.current) fileInput.current.value = '';
+    }
+  };
+
+  return (
+    <section class="card" aria-labelledby="history-title">
+      <h2 id="history-title">History</h2>
+      <p class="muted small">Save every thread to a JSON file, or merge one back in. Running jobs are not re-sent.</p>
+      <div class="row">
+        <button type="button" class="btn" onClick={() => void exportHistory()}>Export history</button>
+        <button type="button" class="btn" disabled={busy} onClick={() => fileInput.current?.click()}>
+          Import history
+        </button>
+        <input
+          ref={fileInput}
+          type="file"
+          accept="application/json,.json"
+          aria-label="Import history file"
+          hidden
+          onChange={(e) => void importHistory(e.currentTarget.files?.[0])}
+        />
+      </div>
+      {result && (
+        <p class={result.ok ? 'ok small' : 'error small'} role={result.ok ? 'status' : 'alert'}>
+          {result.text}
+        </p>
+      )}
+    </section>
+  );
+}
