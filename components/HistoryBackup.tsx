@@ -1,5 +1,4 @@
 import { useRef, useState } from 'preact/hooks';
-import { buildExport } from '@/utils/backup';
 import { send } from '@/utils/messages';
 import { loadSettings } from '@/utils/settings';
 import { readIndex, readThreads } from '@/utils/store-read';
@@ -14,6 +13,8 @@ export function HistoryBackup() {
 
   const exportHistory = async () => {
     setResult(null);
+    // Loaded on use, like the import validator: neither is part of the page's start-up.
+    const { buildExport } = await import('@/utils/backup');
     const { value: threads, skipped } = await readThreads((await readIndex()).map((e) => e.id));
     const { apiKey } = await loadSettings();
     const blob = new Blob([buildExport(threads, apiKey)], { type: 'application/json' });
@@ -33,7 +34,6 @@ export function HistoryBackup() {
     setBusy(true);
     setResult(null);
     try {
-      // The validator is loaded only when someone imports: it is not part of the page's start-up.
       const { parseImport } = await import('@/utils/backup-file');
       const parsed = parseImport(await file.text());
       if (!parsed.ok) return setResult({ ok: false, text: parsed.error });
