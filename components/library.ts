@@ -1,3 +1,4 @@
+import { applyLive, type LiveProgress } from '@/utils/live-progress';
 import type { IndexEntry } from '@/utils/thread-records';
 import { isActive, type Thread } from '@/utils/threads';
 import { newestFirst, readIndex, readThreads, watchStore, type StoreChange } from '@/utils/store-read';
@@ -41,6 +42,8 @@ export class Library {
   /** Searchable text (title and prompts, lower case) per thread id. */
   readonly text = new Map<string, string>();
   readonly skipped = new Set<string>();
+  /** The latest live progress per running turn (see utils/live-progress.ts). */
+  private readonly live = new Map<string, LiveProgress>();
   ready = false;
   private readonly loading = new Set<string>();
   private readonly listeners = new Set<() => void>();
@@ -116,6 +119,12 @@ export class Library {
   }
 
   private keep(t: Thread): void {
+    // A durable write can lag the live progress already shown: never step back to it.
+    for (const turn of t.turns) {
+      const live = this.live.get(turn.id);
+      if (live) t = applyLive(t, live);
+      if (live && turn.status !== 'queued' && turn.status !== 'generating') this.live.delete(turn.id);
+    }
     this.records.set(t.id, t);
     this.text.set(t.id, searchTextOf(t));
   }
@@ -130,12 +139,17 @@ export class Library {
   }
 
   private apply(change: StoreChange): void {
+    for (const live of change.live ?? []) this.live.set(live.turnId, live);
     for (const [id, t] of change.threads) {
       if (t) this.keep(t);
       else {
         this.records.delete(id);
         this.text.delete(id);
       }
+    }
+    for (const live of change.live ?? []) {
+      const rec = this.records.get(live.threadId);
+      if (rec) this.records.set(rec.id, applyLive(rec, live));
     }
     if (change.index) this.setIndex(change.index);
     this.emit();

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
+import { applyLive, type LiveProgress } from '@/utils/live-progress';
 import type { IndexEntry } from '@/utils/thread-records';
 import type { Thread } from '@/utils/threads';
 import { newestFirst, readIndex, readThreads, watchStore } from '@/utils/store-read';
@@ -17,6 +18,9 @@ export function useThreads(limit: number): ThreadsState {
     let alive = true;
     let index: IndexEntry[] = [];
     const byId = new Map<string, Thread>();
+    const live = new Map<string, LiveProgress>();
+    // A stored record may lag the live progress already shown: fold it back in.
+    const keep = (t: Thread) => byId.set(t.id, t.turns.reduce((acc, turn) => (live.has(turn.id) ? applyLive(acc, live.get(turn.id)!) : acc), t));
     const publish = () => {
       if (!alive) return;
       setState({ loading: false, threads: index.map((e) => byId.get(e.id)).filter((t): t is Thread => !!t) });
@@ -24,13 +28,18 @@ export function useThreads(limit: number): ThreadsState {
     const load = async (entries: IndexEntry[]) => {
       index = [...entries].sort(newestFirst).slice(0, limit);
       const got = await readThreads(index.filter((e) => !byId.has(e.id)).map((e) => e.id));
-      for (const t of got.value) if (!byId.has(t.id)) byId.set(t.id, t);
+      for (const t of got.value) if (!byId.has(t.id)) keep(t);
       publish();
     };
     const stop = watchStore((change) => {
+      for (const l of change.live ?? []) live.set(l.turnId, l);
       for (const [id, t] of change.threads) {
-        if (t) byId.set(id, t);
+        if (t) keep(t);
         else byId.delete(id);
+      }
+      for (const l of change.live ?? []) {
+        const t = byId.get(l.threadId);
+        if (t) keep(t);
       }
       if (change.index) void load(change.index);
       else publish();

@@ -1,8 +1,11 @@
 import { RelayError, redactSecret, type TurnError } from './errors';
+import type { LiveProgress } from './live-progress';
 import { durationText, type ChatRequest } from './chat-stream';
 import { safeHttpUrl } from './safe-url';
 import type { Settings } from './settings';
 import { LIMITS } from './settings';
+// `t` is a common local name here (a thread, a turn): the UI's words go by `words`.
+import { t as words } from './i18n';
 import { readThreads, type ThreadWriter } from './store';
 import type { TaskSnapshot } from './task-report';
 import { followTaskSource, type FollowOptions, type FollowResult, type TaskSourceState } from './task-source';
@@ -28,6 +31,8 @@ export interface RunnerDeps {
   now?: () => number;
   /** Called whenever the number of open requests changes (badge, keep-alive). */
   onActivity?: (running: number) => void;
+  /** Progress as it is read, ahead of the throttled durable write; null once the turn ends. */
+  onLive?: (turnId: string, live: LiveProgress | null) => void;
   /** Called once when a turn reaches a final status (notifications). */
   onFinished?: (thread: Thread, turn: Turn) => void;
   /** Follows a job on its task source link; defaults to followTaskSource (injected in tests). */
@@ -93,12 +98,12 @@ export class JobRunner {
       threadId,
       (t) => {
         if (t.turns.some((x) => isActive(x.status)))
-          throw new Error('This thread already has a video in progress. Wait for it to finish or cancel it first.');
+          throw new Error(words('threadBusy'));
         return { ...t, updatedAt: this.now(), turns: [...t.turns, turn] };
       },
       { immediate: true, strict: true },
     );
-    if (!updated) throw new Error('That thread no longer exists.');
+    if (!updated) throw new Error(words('threadGone'));
     this.pump();
     return turn;
   }
@@ -111,13 +116,13 @@ export class JobRunner {
     const text = checkPrompt(prompt);
     const source = await this.deps.writer.get(threadId);
     const at = source?.turns.findIndex((t) => t.id === turnId) ?? -1;
-    if (!source || at < 0) throw new Error('That video no longer exists.');
-    if (source.turns[at]!.status !== 'completed') throw new Error('Only a finished video can be modified.');
+    if (!source || at < 0) throw new Error(words('videoGone'));
+    if (source.turns[at]!.status !== 'completed') throw new Error(words('onlyFinishedModify'));
     const now = this.now();
     const kept = source.turns.slice(0, at + 1).filter((t) => t.status === 'completed');
     const thread: Thread = {
       ...newThread(text, source.model, 'branch', now),
-      title: `${source.title} · from v${at + 1}`,
+      title: words('branchTitle', { title: source.title, n: at + 1 }),
     };
     thread.turns = [...kept.map((t) => ({ ...t, id: newId('turn') })), ...thread.turns];
     // Strict: if storage refuses the new turn, nothing is sent (the user could not see the job).
@@ -130,8 +135,8 @@ export class JobRunner {
   async retry(threadId: string, turnId: string): Promise<Turn> {
     const thread = await this.deps.writer.get(threadId);
     const old = thread?.turns.find((t) => t.id === turnId);
-    if (!thread || !old) throw new Error('That video no longer exists.');
-    if (isActive(old.status) || old.status === 'completed') throw new Error('Only a failed, cancelled or interrupted video can be retried.');
+    if (!thread || !old) throw new Error(words('videoGone'));
+    if (isActive(old.status) || old.status === 'completed') throw new Error(words('onlyFailedRetry'));
     return this.modify(threadId, old.prompt);
   }
 
@@ -357,6 +362,8 @@ export class JobRunner {
       lastParse = this.now();
       const next = applySnapshot(turn, this.deps.parse(content), content);
       const changedPhase = next.status !== turn.status || FINAL_FIELDS.some((f) => next[f] !== turn[f]);
+      if ((next.status === 'queued' || next.status === 'generating') && (next.progress !== turn.progress || next.status !== turn.status))
+        this.deps.onLive?.(turnId, { threadId, turnId, progress: next.progress ?? 0, status: next.status });
       turn = next;
       // A phase change is stored before reading on; a progress tick is not waited for, so a
       // stream never slows to the pace of storing a multi-megabyte answer.
@@ -386,9 +393,11 @@ export class JobRunner {
       else error = { kind: 'protocol', message: `Unexpected error: ${err instanceof Error ? err.message : String(err)}` };
     }
     if (controller.signal.aborted && !error) cancelled = true;
-    await absorb(true);
-
+    // The last read of the answer is folded into the final write below (one write, not two in
+    // the same millisecond), or stored first when the job goes on from its task source.
+    if (trailing !== undefined) clearTimeout(trailing);
     const snap = this.deps.parse(content);
+    turn = applySnapshot(turn, snap, content);
     // The stream is gone but the job may not be: with a task source link, follow it there
     // (never by sending the prompt again).
     if (!cancelled && safeHttpUrl(turn.taskSourceUrl)) {
@@ -400,7 +409,11 @@ export class JobRunner {
             : !error && snap.phase !== 'failed' && !snap.videoUrl
               ? 'incomplete'
               : undefined;
-      if (reason) return this.follow(threadId, turnId, controller.signal, reason, settings.stallTimeoutMin * 60_000);
+      if (reason) {
+        const absorbed = turn;
+        await this.patchTurn(threadId, turnId, () => absorbed, true);
+        return this.follow(threadId, turnId, controller.signal, reason, settings.stallTimeoutMin * 60_000);
+      }
     }
     if (error && (error.kind === 'timeout' || error.kind === 'network') && turn.taskId) {
       error = {
@@ -408,7 +421,9 @@ export class JobRunner {
         message: `${error.message}. The job (task ${turn.taskId}) may still finish on the relay, but it gave no task source link to follow it by. What was received is kept; Retry starts a new generation (billed again).`,
       };
     }
-    const finished = await this.patchTurn(threadId, turnId, (t) => this.settle({ ...t }, snap, cancelled ? 'cancelled' : error), true);
+    const last = turn;
+    const finished = await this.patchTurn(threadId, turnId, () => this.settle({ ...last }, snap, cancelled ? 'cancelled' : error), true);
+    this.deps.onLive?.(turnId, null);
     if (finished) this.deps.onFinished?.(finished.thread, finished.turn);
   }
 
@@ -458,8 +473,8 @@ export class JobRunner {
 
 export function checkPrompt(prompt: string): string {
   const text = prompt.trim();
-  if (!text) throw new Error('Write a prompt first: describe the video you want.');
+  if (!text) throw new Error(words('promptNeeded'));
   if (text.length > LIMITS.promptMax)
-    throw new Error(`The prompt is too long (${text.length} characters; at most ${LIMITS.promptMax}).`);
+    throw new Error(words('promptTooLong', { n: text.length, max: LIMITS.promptMax }));
   return text;
 }

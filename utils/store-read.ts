@@ -1,6 +1,7 @@
 import { browser } from 'wxt/browser';
 import { INDEX_KEY, isThreadKey, threadIdOf, threadKey } from './storage-keys';
 import { isIndexEntry, isThread, type IndexEntry } from './thread-records';
+import { isLiveProgress, LIVE_PREFIX, type LiveProgress } from './live-progress';
 import type { Thread } from './threads';
 
 /*
@@ -43,6 +44,8 @@ export interface StoreChange {
   /** Changed threads; undefined means deleted (or unreadable). */
   threads: Map<string, Thread | undefined>;
   index?: IndexEntry[];
+  /** Progress read from a running answer, ahead of the thread's next durable write. */
+  live?: LiveProgress[];
   /** Present when the storage problem marker changed: the new problem, or null once solved. */
   problem?: StorageProblem | null;
 }
@@ -74,6 +77,14 @@ export async function readStorageProblem(): Promise<StorageProblem | undefined> 
 /** Pages render from storage and follow it here; they never write threads themselves. */
 export function watchStore(cb: (change: StoreChange) => void): () => void {
   const listener = (changes: Record<string, { newValue?: unknown }>, area: string) => {
+    if (area === 'session') {
+      const live = Object.entries(changes)
+        .filter(([k]) => k.startsWith(LIVE_PREFIX))
+        .map(([, c]) => c.newValue)
+        .filter(isLiveProgress);
+      if (live.length) cb({ threads: new Map(), live });
+      return;
+    }
     if (area !== 'local') return;
     const threads = new Map<string, Thread | undefined>();
     let index: IndexEntry[] | undefined;

@@ -1,5 +1,6 @@
 import { browser } from 'wxt/browser';
 import { INDEX_KEY, threadKey } from './storage-keys';
+import { t as words } from './i18n';
 import { indexEntryOf, sameIndexEntry, type IndexEntry } from './thread-records';
 import type { Thread } from './threads';
 import {
@@ -18,9 +19,9 @@ const isQuotaError = (err: unknown) => /quota|QUOTA_BYTES|exceeded|no space|disk
 /** A sentence for the user about a failed write (never the raw exception alone). */
 export function storageProblemMessage(err: unknown): string {
   if (isQuotaError(err))
-    return 'Browser storage is full: the newest changes are kept in memory and saved as soon as there is room. Delete old threads to make room.';
+    return words('storageFull');
   const detail = (err instanceof Error ? err.message : String(err)).slice(0, 200);
-  return `Saving to browser storage failed (${detail}); the newest changes are kept in memory and saving is retried.`;
+  return words('storageFailed', { detail });
 }
 
 /** Thrown by a strict put: nothing was stored, and the writer's memory was rolled back. */
@@ -32,8 +33,10 @@ export class StorageWriteError extends Error {
 }
 
 
-/** Minimum gap between two durable writes of one thread while it streams (≤ 5 writes/s). */
+/** Minimum gap between two durable writes of one thread while it streams. */
 export const WRITE_INTERVAL_MS = 200;
+/** At most this many durable writes of one thread in any rolling second, phase changes included. */
+export const MAX_WRITES_PER_SECOND = 5;
 /** After a failed write, retry after this long, doubling up to the maximum. */
 export const WRITE_RETRY_MIN_MS = 2_000;
 export const WRITE_RETRY_MAX_MS = 60_000;
@@ -53,6 +56,10 @@ export class ThreadWriter {
   private readonly latest = new Map<string, Thread>();
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly lastWrite = new Map<string, number>();
+  /** Callers of a delayed phase-change write, resolved when the write that carries it settles. */
+  private readonly waiters = new Map<string, (() => void)[]>();
+  /** When each thread was written in the last second (the rolling cap). */
+  private readonly recent = new Map<string, number[]>();
   /** Durable writes issued, for the benchmark and tests. */
   writes = 0;
   onWriteError: (err: unknown, threadId: string) => void = () => {};
@@ -111,19 +118,42 @@ export class ThreadWriter {
    */
   put(thread: Thread, opts: { immediate?: boolean; strict?: boolean } = {}): Promise<void> {
     if (opts.strict) return this.putStrict(thread);
-    // A phase change never swallows the progress waiting to be written before it (pages would
-    // jump from 69 % to "done" without ever showing 81 %): that state goes first.
-    if (opts.immediate && this.timers.has(thread.id) && this.pending.has(thread.id) && !this.failing.has(thread.id))
-      void this.flushOne(thread.id);
-    this.latest.set(thread.id, thread);
-    this.pending.set(thread.id, thread);
-    if (opts.immediate) return this.flushOne(thread.id);
+    const id = thread.id;
+    this.latest.set(id, thread);
+    this.pending.set(id, thread);
+    // A phase change goes out at once unless this thread already had its 5 writes in the last
+    // second; then it waits for the next slot (≤ 200 ms) and carries whatever came meanwhile.
+    const slot = this.slotDelay(id);
+    if (opts.immediate && slot === 0 && !this.failing.has(id)) return this.flushOne(id);
     // At most one coalesced write per thread is in flight (storing a multi-megabyte answer takes
     // a while); the newest state follows it.
-    const since = this.now() - (this.lastWrite.get(thread.id) ?? -Infinity);
-    if (since >= WRITE_INTERVAL_MS && !this.inflight.has(thread.id)) return this.flushOne(thread.id);
-    this.schedule(thread.id, Math.max(0, WRITE_INTERVAL_MS - since));
-    return Promise.resolve();
+    const since = this.now() - (this.lastWrite.get(id) ?? -Infinity);
+    const delay = opts.immediate ? slot : Math.max(slot, WRITE_INTERVAL_MS - since);
+    if (delay <= 0 && !this.inflight.has(id)) return this.flushOne(id);
+    this.schedule(id, Math.max(0, delay));
+    if (!opts.immediate) return Promise.resolve();
+    // A phase change resolves once it is stored, like one written at once.
+    return new Promise((resolve) => {
+      const list = this.waiters.get(id) ?? [];
+      list.push(resolve);
+      this.waiters.set(id, list);
+    });
+  }
+
+  /** How long until this thread may be written again under the rolling per-second cap. */
+  private slotDelay(id: string): number {
+    const now = this.now();
+    const recent = (this.recent.get(id) ?? []).filter((t) => now - t < 1000);
+    this.recent.set(id, recent);
+    return recent.length < MAX_WRITES_PER_SECOND ? 0 : recent[0]! + 1000 - now;
+  }
+
+  private noteWrite(id: string): void {
+    this.writes++;
+    this.lastWrite.set(id, this.now());
+    const recent = this.recent.get(id) ?? [];
+    recent.push(this.now());
+    this.recent.set(id, recent);
   }
 
   private schedule(id: string, delay: number): void {
@@ -133,7 +163,10 @@ export class ThreadWriter {
   private flushWhenFree(id: string): void {
     this.timers.delete(id);
     const busy = this.inflight.get(id);
-    if (busy) void busy.then(() => this.pending.has(id) && this.schedule(id, 0));
+    // A phase change may have taken the slot this timer was waiting for: check again.
+    const slot = this.slotDelay(id);
+    if (busy) void busy.then(() => this.pending.has(id) && this.schedule(id, this.slotDelay(id)));
+    else if (slot > 0) this.schedule(id, slot);
     else void this.flushOne(id);
   }
 
@@ -143,25 +176,27 @@ export class ThreadWriter {
   }
 
   private async putStrict(thread: Thread): Promise<void> {
-    const before = { latest: this.latest.get(thread.id), index: this.index };
-    this.clearTimer(thread.id);
-    const items: Record<string, unknown> = { [threadKey(thread.id)]: thread };
+    const id = thread.id;
+    const before = { latest: this.latest.get(id), entry: this.index.find((e) => e.id === id) };
+    this.clearTimer(id);
+    const items: Record<string, unknown> = { [threadKey(id)]: thread };
+    // The index is updated before the await: several threads created at once must all land in it.
     const index = this.indexWith(indexEntryOf(thread));
-    if (index !== this.index) items[INDEX_KEY] = index;
-    this.writes++;
+    if (index !== this.index) items[INDEX_KEY] = this.index = index;
+    this.latest.set(id, thread);
+    this.noteWrite(id);
     try {
       await this.set(items);
     } catch (err) {
-      if (before.latest) this.latest.set(thread.id, before.latest);
-      else this.latest.delete(thread.id);
-      this.onWriteError(err, thread.id);
+      if (before.latest) this.latest.set(id, before.latest);
+      else this.latest.delete(id);
+      const { entry } = before;
+      this.index = entry ? this.index.map((e) => (e.id === id ? entry : e)) : this.index.filter((e) => e.id !== id);
+      this.onWriteError(err, id);
       throw new StorageWriteError(err);
     }
-    this.latest.set(thread.id, thread);
-    this.pending.delete(thread.id);
-    this.index = index;
-    this.lastWrite.set(thread.id, this.now());
-    this.succeeded(thread.id);
+    this.pending.delete(id);
+    this.succeeded(id);
   }
 
   /** The index with this summary, or the same array when nothing changed. */
@@ -200,6 +235,9 @@ export class ThreadWriter {
     this.pending.delete(id);
     this.latest.delete(id);
     this.failing.delete(id);
+    this.recent.delete(id);
+    this.waiters.get(id)?.forEach((resolve) => resolve());
+    this.waiters.delete(id);
     this.index = this.index.filter((e) => e.id !== id);
     await browser.storage.local.remove(threadKey(id));
     await this.set({ [INDEX_KEY]: this.index });
@@ -220,11 +258,12 @@ export class ThreadWriter {
     const thread = this.pending.get(id);
     if (!thread) return;
     this.pending.delete(id);
-    this.lastWrite.set(id, this.now());
+    const waiting = this.waiters.get(id);
+    this.waiters.delete(id);
     const items: Record<string, unknown> = { [threadKey(id)]: thread };
     const index = this.indexWith(indexEntryOf(thread));
     if (index !== this.index) items[INDEX_KEY] = this.index = index;
-    this.writes++;
+    this.noteWrite(id);
     const write = this.set(items);
     const settled = write.then(
       () => {},
@@ -240,6 +279,7 @@ export class ThreadWriter {
       return;
     } finally {
       if (this.inflight.get(id) === settled) this.inflight.delete(id);
+      waiting?.forEach((resolve) => resolve());
     }
     this.succeeded(id);
   }

@@ -27,7 +27,7 @@ interface Call {
 }
 
 /** A relay in memory: yields the given chunks, honours abort, counts open streams. */
-function fakeRelay(script: (req: ChatRequest, n: number) => { chunks: string[]; fail?: RelayError; gate?: Promise<void> }) {
+function fakeRelay(script: (req: ChatRequest, n: number) => { chunks: string[]; fail?: RelayError; gate?: Promise<void>; gapMs?: number }) {
   const calls: Call[] = [];
   let open = 0;
   let maxOpen = 0;
@@ -36,11 +36,11 @@ function fakeRelay(script: (req: ChatRequest, n: number) => { chunks: string[]; 
     open++;
     maxOpen = Math.max(maxOpen, open);
     try {
-      const { chunks, fail, gate } = script(req, n);
+      const { chunks, fail, gate, gapMs } = script(req, n);
       if (gate) await gate;
       for (const c of chunks) {
         if (req.signal?.aborted) throw new RelayError('cancelled', 'Cancelled');
-        await new Promise((r) => setTimeout(r, 1));
+        await new Promise((r) => setTimeout(r, gapMs ?? 1));
         yield c;
       }
       if (req.signal?.aborted) throw new RelayError('cancelled', 'Cancelled');
@@ -79,7 +79,8 @@ beforeEach(() => fakeBrowser.reset());
 
 describe('JobRunner', () => {
   it('runs a prompt to a completed video and persists every phase', async () => {
-    const relay = fakeRelay((_r, n) => ({ chunks: report(n) }));
+    // Chunks a little further apart than the parse interval, as a real relay sends them.
+    const relay = fakeRelay((_r, n) => ({ chunks: report(n), gapMs: 60 }));
     const { runner, statuses, finished } = await setup(relay);
     const thread = await runner.start('  a cow dancing ', 'sora-2', 'popup');
     await runner.idle();
