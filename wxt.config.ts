@@ -27,12 +27,14 @@ export default defineConfig({
   imports: false,
   zip: { excludeSources: ['test-results/**', 'playwright-report/**', 'bench/tmp/**', 'docs/**'] },
   manifest: ({ browser }) => ({
-    name: 'Sora Threads',
-    description: 'Generate sora-2 videos through your OpenAI-compatible relay, keep every job, and keep modifying each video.',
+    // Words from public/_locales/<lang>/messages.json, in the browser's UI language.
+    default_locale: 'en',
+    name: '__MSG_extName__',
+    description: '__MSG_extDescription__',
     permissions: ['storage', 'unlimitedStorage', 'alarms', 'contextMenus', 'notifications', 'downloads', ...(browser === 'firefox' ? [] : ['sidePanel'])],
     host_permissions: ['http://127.0.0.1/*', 'http://localhost/*'],
     optional_host_permissions: ['https://*/*', 'http://*/*'],
-    action: { default_title: 'Sora Threads' },
+    action: { default_title: '__MSG_actionTitle__' },
     ...(browser === 'firefox' && {
       browser_specific_settings: {
         gecko: {
@@ -46,7 +48,7 @@ export default defineConfig({
     commands: {
       'open-side-panel': {
         suggested_key: { default: 'Alt+Shift+S' },
-        description: 'Open the Sora Threads side panel',
+        description: '__MSG_cmdOpenPanel__',
       },
     },
   }),

@@ -4,6 +4,7 @@ import type { ThreadOrigin } from '@/utils/threads';
 import { browser } from 'wxt/browser';
 import { loadSettings as readSettings, watchSettings } from '@/utils/settings';
 import { send } from '@/utils/messages';
+import { formatNumber, t } from '@/utils/i18n';
 
 export const SUBMIT_KEYS = /Mac|iPhone|iPad/.test(globalThis.navigator?.platform ?? '') ? '⌘+Enter' : 'Ctrl+Enter';
 
@@ -62,7 +63,7 @@ export function Composer(props: { origin: ThreadOrigin; onStarted?: (threadId: s
     if (!settings || busy) return;
     const problem = readinessProblem(settings);
     if (problem) return setError({ text: problem, options: true });
-    if (!prompt.trim()) return setError({ text: 'Write a prompt first: describe the video you want.' });
+    if (!prompt.trim()) return setError({ text: t('promptNeeded') });
     setBusy(true);
     setError(null);
     try {
@@ -81,12 +82,12 @@ export function Composer(props: { origin: ThreadOrigin; onStarted?: (threadId: s
   const left = LIMITS.promptMax - prompt.length;
   return (
     <form class="composer" onSubmit={generate} noValidate>
-      <label for={id} class="label">Prompt</label>
+      <label for={id} class="label">{t('prompt')}</label>
       <textarea
         id={id}
         rows={4}
         maxLength={LIMITS.promptMax}
-        placeholder="A corgi surfing a giant wave at sunset, cinematic slow motion"
+        placeholder={t('promptPlaceholder')}
         value={prompt}
         autofocus={props.autoFocus}
         aria-describedby={`${id}-hint`}
@@ -96,25 +97,25 @@ export function Composer(props: { origin: ThreadOrigin; onStarted?: (threadId: s
         }}
       />
       <p class="composer__hint muted" id={`${id}-hint`}>
-        {left < 400 ? `${left} characters left · ` : ''}
-        {SUBMIT_KEYS} to generate
+        {left < 400 ? `${t('charsLeft', { n: formatNumber(left) })} · ` : ''}
+        {t('submitHint', { keys: SUBMIT_KEYS })}
       </p>
       <div class="composer__bar">
-        <label for={`model-${origin}`} class="label label--inline">Model</label>
+        <label for={`model-${origin}`} class="label label--inline">{t('model')}</label>
         <select id={`model-${origin}`} value={model} onChange={(e) => setModel(e.currentTarget.value)}>
           {modelChoices(settings, model).map((m) => (
             <option key={m} value={m}>{m}</option>
           ))}
         </select>
         <button type="submit" class="btn primary" disabled={busy || !settings} aria-busy={busy}>
-          Generate
+          {t('generate')}
         </button>
       </div>
       {!error && settings && readinessProblem(settings) && (
         <p class="composer__setup muted small">
-          First connect your relay (API base URL and key).{' '}
+          {t('setupFirst')}{' '}
           <button type="button" class="linklike" onClick={openOptions}>
-            Set up relay
+            {t('setUpRelay')}
           </button>
         </p>
       )}
@@ -123,7 +124,7 @@ export function Composer(props: { origin: ThreadOrigin; onStarted?: (threadId: s
           {error.text}{' '}
           {error.options && (
             <button type="button" class="linklike" onClick={openOptions}>
-              Open Options
+              {t('openOptions')}
             </button>
           )}
         </p>

@@ -2,6 +2,7 @@ import { useRef, useState } from 'preact/hooks';
 import { send } from '@/utils/messages';
 import { loadSettings } from '@/utils/settings';
 import { readIndex, readThreads } from '@/utils/store-read';
+import { formatNumber, t } from '@/utils/i18n';
 
 type Result = { ok: boolean; text: string } | null;
 
@@ -23,10 +24,8 @@ export function HistoryBackup() {
     a.download = `sora-threads-${new Date().toISOString().slice(0, 10)}.json`;
     a.click();
     setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
-    setResult({
-      ok: true,
-      text: `Exported ${threads.length} thread(s)${skipped.length ? `; ${skipped.length} damaged record(s) left out` : ''}. The file never contains your API key.`,
-    });
+    const n = formatNumber(threads.length);
+    setResult({ ok: true, text: skipped.length ? t('exportedSkipped', { n, skipped: formatNumber(skipped.length) }) : t('exported', { n }) });
   };
 
   const importHistory = async (file: File | undefined) => {
@@ -38,9 +37,9 @@ export function HistoryBackup() {
       const parsed = parseImport(await file.text());
       if (!parsed.ok) return setResult({ ok: false, text: parsed.error });
       const c = await send('importThreads', { threads: parsed.threads });
-      setResult({ ok: true, text: `Imported: ${c.added} new, ${c.updated} updated, ${c.unchanged} already here.` });
+      setResult({ ok: true, text: t('imported', { added: formatNumber(c.added), updated: formatNumber(c.updated), unchanged: formatNumber(c.unchanged) }) });
     } catch (err) {
-      setResult({ ok: false, text: `Nothing was imported: ${(err as Error).message}` });
+      setResult({ ok: false, text: t('importFailed', { error: (err as Error).message }) });
     } finally {
       setBusy(false);
       if (fileInput.current) fileInput.current.value = '';
@@ -49,18 +48,18 @@ export function HistoryBackup() {
 
   return (
     <section class="card" aria-labelledby="history-title">
-      <h2 id="history-title">History</h2>
-      <p class="muted small">Save every thread to a JSON file, or merge one back in. Running jobs are not re-sent.</p>
+      <h2 id="history-title">{t('history')}</h2>
+      <p class="muted small">{t('historyLead')}</p>
       <div class="row">
-        <button type="button" class="btn" onClick={() => void exportHistory()}>Export history</button>
+        <button type="button" class="btn" onClick={() => void exportHistory()}>{t('exportHistory')}</button>
         <button type="button" class="btn" disabled={busy} onClick={() => fileInput.current?.click()}>
-          Import history
+          {t('importHistory')}
         </button>
         <input
           ref={fileInput}
           type="file"
           accept="application/json,.json"
-          aria-label="Import history file"
+          aria-label={t('importHistoryFile')}
           hidden
           onChange={(e) => void importHistory(e.currentTarget.files?.[0])}
         />

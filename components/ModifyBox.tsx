@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { Thread } from '@/utils/threads';
 import { send } from '@/utils/messages';
+import { t } from '@/utils/i18n';
 
 /** The next instruction for the latest video; the background sends the whole history with it. */
 export function ModifyBox({ thread }: { thread: Thread }) {
@@ -11,7 +12,7 @@ export function ModifyBox({ thread }: { thread: Thread }) {
 
   const submit = async (e: Event) => {
     e.preventDefault();
-    if (!text.trim()) return setError('Describe how to change this video.');
+    if (!text.trim()) return setError(t('modifyNeeded'));
     setBusy(true);
     setError('');
     try {
@@ -27,13 +28,13 @@ export function ModifyBox({ thread }: { thread: Thread }) {
   return (
     <form class="modify modify--next" onSubmit={submit} noValidate>
       <label for={id} class="label">
-        Modify this video
+        {t('modifyLabel')}
       </label>
       <div class="modify__row">
         <textarea
           id={id}
           rows={2}
-          placeholder="Describe a change, e.g. “make it night time”"
+          placeholder={t('modifyPlaceholder')}
           value={text}
           onInput={(e) => {
             setText(e.currentTarget.value);
@@ -44,7 +45,7 @@ export function ModifyBox({ thread }: { thread: Thread }) {
           }}
         />
         <button type="submit" class="btn primary" disabled={busy}>
-          Send
+          {t('send')}
         </button>
       </div>
       {error && <p class="error small" role="alert">{error}</p>}

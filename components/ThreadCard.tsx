@@ -4,6 +4,7 @@ import { formatWhen, plural } from '@/utils/format';
 import type { IndexEntry } from '@/utils/thread-records';
 import { isActive, lastCompletedTurn, type Thread } from '@/utils/threads';
 import { send } from '@/utils/messages';
+import { t } from '@/utils/i18n';
 import { Icon } from './icons';
 
 const PENCIL = 'M13 4l3 3-8.5 8.5H4.5v-3z';
@@ -50,10 +51,10 @@ function Card({ thread, queuePos, flash, onDelete }: ThreadCardProps) {
           </p>
         </div>
         <div class="thread__tools">
-          <button type="button" class="icon-btn" aria-label="Rename thread" title="Rename" aria-expanded={renaming} onClick={() => setRenaming(!renaming)}>
+          <button type="button" class="icon-btn" aria-label={t('renameThread')} title={t('rename')} aria-expanded={renaming} onClick={() => setRenaming(!renaming)}>
             <Icon d={PENCIL} />
           </button>
-          <button type="button" class="icon-btn" aria-label="Delete thread" title="Delete" onClick={() => onDelete(thread)}>
+          <button type="button" class="icon-btn" aria-label={t('deleteThread')} title={t('delete')} onClick={() => onDelete(thread)}>
             <Icon d={TRASH} />
           </button>
         </div>
@@ -81,7 +82,7 @@ function RenameForm({ thread, done }: { thread: Thread; done: () => void }) {
   const [error, setError] = useState('');
   const submit = async (e: Event) => {
     e.preventDefault();
-    if (!title.trim()) return setError('A thread needs a title.');
+    if (!title.trim()) return setError(t('titleNeeded'));
     try {
       if (title.trim() !== thread.title) await send('renameThread', { threadId: thread.id, title });
       done();
@@ -91,9 +92,9 @@ function RenameForm({ thread, done }: { thread: Thread; done: () => void }) {
   };
   return (
     <form class="rename" onSubmit={submit} onKeyDown={(e) => e.key === 'Escape' && done()}>
-      <label for={`rename-${thread.id}`} class="sr-only">Thread title</label>
+      <label for={`rename-${thread.id}`} class="sr-only">{t('threadTitle')}</label>
       <input id={`rename-${thread.id}`} value={title} maxLength={200} autofocus onInput={(e) => setTitle(e.currentTarget.value)} />
-      <button type="submit" class="btn sm primary">Rename</button>
+      <button type="submit" class="btn sm primary">{t('rename')}</button>
       {error && <p class="error small" role="alert">{error}</p>}
     </form>
   );

@@ -3,7 +3,8 @@ import { videoFilename } from '@/utils/download-name';
 import { describeError } from '@/utils/error-text';
 import { formatDuration } from '@/utils/format';
 import { safeHttpUrl } from '@/utils/safe-url';
-import { isActive, STATUS_LABEL, type Thread, type Turn } from '@/utils/threads';
+import { isActive, statusLabel, type Thread, type Turn } from '@/utils/threads';
+import { currentLang, t } from '@/utils/i18n';
 import { browser } from 'wxt/browser';
 import { requestFocus } from '@/utils/side-panel';
 import { send } from '@/utils/messages';
@@ -55,23 +56,23 @@ export function TurnView({ thread, turn, index, latestDone, queuePos }: TurnProp
   };
   // A plain GET of the file: no cookies, no headers, never the API key.
   const download = () =>
-    video && act(browser.downloads.download({ url: video, filename: videoFilename(thread.title, n, turn.taskId, video) }), 'Download started.');
-  const copy = () => video && act(copyText(video), 'Link copied.');
+    video && act(browser.downloads.download({ url: video, filename: videoFilename(thread.title, n, turn.taskId, video) }), t('downloadStarted'));
+  const copy = () => video && act(copyText(video), t('linkCopied'));
 
   return (
-    <li class={`turn turn--${turn.status}`} aria-label={`Version ${n}`}>
+    <li class={`turn turn--${turn.status}`} aria-label={t('versionN', { n })}>
       <div class="turn__head">
         <span class="ver" aria-hidden="true">v{n}</span>
         <p class="turn__status">
           <span class={`dot dot--${turn.status}`} aria-hidden="true" />
           <span role="status">
-            <span class="turn__status-text">{STATUS_LABEL[turn.status]}</span>
+            <span class="turn__status-text">{statusLabel(turn.status)}</span>
             {turn.status === 'pending' && queuePos ? ` · #${queuePos}` : ''}
           </span>
           {turn.status === 'generating' && <span class="pct"> · {progress}%</span>}
         </p>
         {elapsed !== undefined && (
-          <span class="turn__time muted" title={done ? 'Time it took' : 'Time so far'}>
+          <span class="turn__time muted" title={done ? t('timeTook') : t('timeSoFar')}>
             {formatDuration(elapsed)}
           </span>
         )}
@@ -82,7 +83,7 @@ export function TurnView({ thread, turn, index, latestDone, queuePos }: TurnProp
         <div
           class={`progress${turn.status === 'generating' ? '' : ' progress--idle'}`}
           role="progressbar"
-          aria-label={`Progress of version ${n}`}
+          aria-label={t('progressOf', { n })}
           aria-valuemin={0}
           aria-valuemax={100}
           aria-valuenow={progress}
@@ -90,61 +91,64 @@ export function TurnView({ thread, turn, index, latestDone, queuePos }: TurnProp
           <div class="progress__bar" style={{ width: `${progress}%` }} />
         </div>
       )}
-      {running && turn.resume && <p class="turn__note muted small">{turn.resume.message}</p>}
+      {running && turn.resume && (
+        // The stored sentence is English (and more precise); other languages say the same by reason.
+        <p class="turn__note muted small">{currentLang() === 'en' ? turn.resume.message : t(`resume_${turn.resume.reason}`)}</p>
+      )}
       {turn.error && !done && <ErrorBox turn={turn} />}
-      {done && video && <Media src={video} poster={poster} landscape={turn.echo?.orientation === 'landscape'} label={`Version ${n}: ${turn.prompt}`} />}
+      {done && video && <Media src={video} poster={poster} landscape={turn.echo?.orientation === 'landscape'} label={t('videoLabel', { n, prompt: turn.prompt })} />}
       <div class="actions">
         {done && video && (
           <>
             <button type="button" class="btn sm primary-soft" onClick={download}>
               <Icon d={DOWNLOAD} />
-              Download
+              {t('download')}
             </button>
             <button type="button" class="btn sm" onClick={copy}>
               <Icon d={LINK} />
-              Copy link
+              {t('copyLink')}
             </button>
             <a class="btn sm ghost" href={video} target="_blank" rel="noopener noreferrer">
               <Icon d={EXTERNAL} />
-              Open video
+              {t('openVideo')}
             </a>
           </>
         )}
         {running && (
           <button type="button" class="btn sm" onClick={() => act(send('cancel', { threadId: thread.id, turnId: turn.id }))}>
             <Icon d={STOP} />
-            Cancel
+            {t('cancel')}
           </button>
         )}
         {CAN_RETRY.has(turn.status) && (
           <>
             <button type="button" class="btn sm" aria-describedby={rid} onClick={() => act(send('retry', { threadId: thread.id, turnId: turn.id }))}>
               <Icon d={RETRY} />
-              Retry
+              {t('retry')}
             </button>
             <span class="muted small" id={rid}>
-              starts a new generation, billed again
+              {t('retryHint')}
             </span>
           </>
         )}
       </div>
       <div class="actions actions--more">
         {taskPage && (
-          <a class="btn sm ghost" href={taskPage} target="_blank" rel="noopener noreferrer" aria-label="Open task page">
+          <a class="btn sm ghost" href={taskPage} target="_blank" rel="noopener noreferrer" aria-label={t('openTaskPage')}>
             <Icon d={EXTERNAL} />
-            Task page
+            {t('taskPage')}
           </a>
         )}
         {turn.content && (
-          <button type="button" class="btn sm ghost" aria-label="Show raw answer" aria-expanded={raw} onClick={() => setRaw(!raw)}>
+          <button type="button" class="btn sm ghost" aria-label={t('showRaw')} aria-expanded={raw} onClick={() => setRaw(!raw)}>
             <Icon d={CODE} />
-            Raw answer
+            {t('rawAnswer')}
           </button>
         )}
         {done && !latestDone && (
           <button type="button" class="btn sm ghost" aria-expanded={branching} onClick={() => setBranching(!branching)}>
             <Icon d={BRANCH} />
-            Modify from here
+            {t('modifyFromHere')}
           </button>
         )}
       </div>
@@ -154,7 +158,7 @@ export function TurnView({ thread, turn, index, latestDone, queuePos }: TurnProp
         </p>
       )}
       {raw && (
-        <pre class="raw" role="region" tabIndex={0} aria-label={`Raw answer of version ${n}`}>
+        <pre class="raw" role="region" tabIndex={0} aria-label={t('rawOf', { n })}>
           {turn.content}
         </pre>
       )}
@@ -224,7 +228,7 @@ function ErrorBox({ turn }: { turn: Turn }) {
       <p>{e.message}</p>
       {server && (
         <p class="server-text">
-          <span class="muted">The relay said: </span>
+          <span class="muted">{t('relaySaid')} </span>
           {server}
         </p>
       )}
@@ -241,7 +245,7 @@ function BranchForm({ thread, turn, n, close }: { thread: Thread; turn: Turn; n:
   const id = `branch-${turn.id}`;
   const submit = async (e: Event) => {
     e.preventDefault();
-    if (!text.trim()) return setError(`Describe how to change version ${n}.`);
+    if (!text.trim()) return setError(t('branchNeeded', { n }));
     setBusy(true);
     setError('');
     try {
@@ -256,10 +260,10 @@ function BranchForm({ thread, turn, n, close }: { thread: Thread; turn: Turn; n:
   return (
     <form class="modify" onSubmit={submit} onKeyDown={(e) => e.key === 'Escape' && close()} noValidate>
       <label for={id} class="label">
-        Modify from version {n}
+        {t('branchLabel', { n })}
       </label>
       <p class="muted small" id={`${id}-hint`}>
-        Starts a new thread with the history up to this version; this thread stays as it is.
+        {t('branchHint')}
       </p>
       <div class="modify__row">
         <textarea
@@ -268,12 +272,12 @@ function BranchForm({ thread, turn, n, close }: { thread: Thread; turn: Turn; n:
           value={text}
           autofocus
           aria-describedby={`${id}-hint`}
-          placeholder="e.g. same scene, but in winter"
+          placeholder={t('branchPlaceholder')}
           onInput={(e) => setText(e.currentTarget.value)}
           onKeyDown={(e) => e.key === 'Enter' && (e.ctrlKey || e.metaKey) && void submit(e)}
         />
         <button type="submit" class="btn primary" disabled={busy}>
-          Start new thread
+          {t('startNewThread')}
         </button>
       </div>
       {error && <p class="error small" role="alert">{error}</p>}
@@ -295,6 +299,6 @@ async function copyText(text: string): Promise<void> {
     ta.select();
     const ok = document.execCommand('copy');
     ta.remove();
-    if (!ok) throw new Error('Could not copy the link; use “Open video” and copy it from the address bar.');
+    if (!ok) throw new Error(t('copyFailed'));
   }
 }

@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import { EXPORT_FORMAT, EXPORT_VERSION, IMPORT_MAX_BYTES } from './backup';
 import type { Thread } from './threads';
+import { t } from './i18n';
 
 /*
  * Reading an export file, in the page that picked it (valibot stays out of the background's
@@ -62,23 +63,24 @@ export type ParsedImport = { ok: true; threads: Thread[] } | { ok: false; error:
 
 /** Validates a whole file; any problem rejects all of it, so a bad file changes nothing. */
 export function parseImport(text: string): ParsedImport {
-  if (text.length > IMPORT_MAX_BYTES) return { ok: false, error: 'That file is too large to be a Sora Threads export.' };
+  if (text.length > IMPORT_MAX_BYTES) return { ok: false, error: t('file_too_large') };
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    return { ok: false, error: 'That file is not valid JSON, so it is not a Sora Threads export.' };
+    return { ok: false, error: t('file_not_json') };
   }
   const format = (json as { format?: unknown } | null)?.format;
-  if (format !== EXPORT_FORMAT) return { ok: false, error: 'That JSON file is not a Sora Threads export.' };
+  if (format !== EXPORT_FORMAT) return { ok: false, error: t('file_not_export') };
   const version = (json as { version?: unknown }).version;
   if (typeof version === 'number' && version > EXPORT_VERSION)
-    return { ok: false, error: `That export was made by a newer version of Sora Threads (format ${version}). Update the extension first.` };
+    return { ok: false, error: t('file_newer', { v: version }) };
   const r = v.safeParse(ExportSchema, json);
   if (!r.success) {
     const issue = r.issues[0];
     const where = issue ? v.getDotPath(issue) : undefined;
-    return { ok: false, error: `The export file is damaged${where ? ` at ${where}` : ''}: ${issue?.message ?? 'invalid data'}. Nothing was imported.` };
+    const vars = { where: where ?? '', issue: issue?.message ?? t('file_invalid_data') };
+    return { ok: false, error: where ? t('file_damaged_at', vars) : t('file_damaged', vars) };
   }
   return { ok: true, threads: r.output.threads as Thread[] };
 }

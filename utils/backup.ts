@@ -1,6 +1,7 @@
 import { redactSecret } from './errors';
 import { safeHttpUrl } from './safe-url';
 import { isThread } from './thread-records';
+import { t as words } from './i18n';
 import { isInFlight, isActive, type Thread, type Turn } from './threads';
 
 export const EXPORT_FORMAT = 'sora-threads-export';
@@ -74,7 +75,7 @@ interface ThreadStoreLike {
  */
 export async function importInto(store: ThreadStoreLike, threads: readonly unknown[]): Promise<ImportCounts> {
   const bad = threads.findIndex((t) => !isThread(t));
-  if (bad !== -1) throw new Error(`Thread ${bad + 1} of the file is damaged. Nothing was imported.`);
+  if (bad !== -1) throw new Error(words('file_thread_damaged', { n: bad + 1 }));
   const clean = (threads as Thread[]).map(sanitizeThread);
   const existing = new Map<string, Thread>();
   for (const id of new Set(clean.map((t) => t.id))) {

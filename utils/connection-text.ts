@@ -1,31 +1,32 @@
+import { formatNumber, pluralKey, t } from './i18n';
 import type { ConnectionResult } from './relay-models';
 
 /** "Test connection", in words: what works, or which field to fix. */
 export function describeConnection(r: ConnectionResult): { ok: boolean; title: string; detail?: string } {
   if (r.ok) {
     const n = r.models.length;
-    return {
-      ok: true,
-      title: n ? `Connection OK. ${n} model${n === 1 ? '' : 's'} found.` : 'Connection OK. The relay listed no models; sora-2 and sora-2-pro are offered.',
-    };
+    return { ok: true, title: n ? t(pluralKey('conn_ok', n), { n: formatNumber(n) }) : t('conn_ok_none') };
   }
   const detail = r.message;
-  switch (r.kind) {
-    case 'auth':
-      return { ok: false, title: 'Bad API key: the relay refused it. Check the key and try again.', detail };
-    case 'quota':
-      return { ok: false, title: 'The relay accepted the key, but the account has no balance or quota left.', detail };
-    case 'network':
-      return { ok: false, title: 'Unreachable: nothing answered at that address. Check the URL and that the relay is running.', detail };
-    case 'timeout':
-      return { ok: false, title: 'Unreachable: the relay did not answer in time.', detail };
-    case 'incompatible':
-      return { ok: false, title: 'Not OpenAI-compatible: the server answered, but without a model list at /v1/models.', detail };
-    case 'not-found':
-      return { ok: false, title: 'Not found: check the API base URL (your relay’s address, with or without /v1).', detail };
-    case 'rate-limit':
-      return { ok: false, title: 'The relay is rate limiting requests right now; try again in a minute.', detail };
-    default:
-      return { ok: false, title: 'Connection failed.', detail };
-  }
+  const title = (() => {
+    switch (r.kind) {
+      case 'auth':
+        return t('conn_auth');
+      case 'quota':
+        return t('conn_quota');
+      case 'network':
+        return t('conn_network');
+      case 'timeout':
+        return t('conn_timeout');
+      case 'incompatible':
+        return t('conn_incompatible');
+      case 'not-found':
+        return t('conn_notfound');
+      case 'rate-limit':
+        return t('conn_rate');
+      default:
+        return t('conn_failed');
+    }
+  })();
+  return { ok: false, title, detail };
 }

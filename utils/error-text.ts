@@ -1,38 +1,29 @@
 import type { TurnError } from './errors';
+import { t } from './i18n';
+
+type Kind = 'auth' | 'quota' | 'rate' | 'bad' | 'notfound' | 'server' | 'network' | 'protocol' | 'timeout' | 'generation' | 'interrupted';
+
+/** Each failure's words: title `err_<kind>`, advice `err_<kind>_do` (both checked by the compiler). */
+const KIND: Record<Exclude<TurnError['kind'], 'cancelled'>, Kind> = {
+  auth: 'auth',
+  quota: 'quota',
+  'rate-limit': 'rate',
+  'bad-request': 'bad',
+  'not-found': 'notfound',
+  server: 'server',
+  network: 'network',
+  protocol: 'protocol',
+  timeout: 'timeout',
+  generation: 'generation',
+  interrupted: 'interrupted',
+};
 
 /** What a failure means for the user and what to do next, in plain words. */
 export function describeError(e: TurnError): { title: string; advice?: string } {
-  switch (e.kind) {
-    case 'auth':
-      return { title: 'The relay refused the API key', advice: 'Check the API key in Options.' };
-    case 'quota':
-      return { title: 'No balance or quota left', advice: 'Top up your relay account, then retry.' };
-    case 'rate-limit':
-      return {
-        title: 'Too many requests',
-        advice: e.retryAfterSec ? `Wait ${e.retryAfterSec} s, then retry.` : 'Wait a minute, then retry.',
-      };
-    case 'bad-request':
-      return { title: 'The relay rejected the request', advice: 'Change the prompt (it may break the content policy), then retry.' };
-    case 'not-found':
-      return { title: 'Model or endpoint not found', advice: 'Check the model name and the API base URL in Options.' };
-    case 'server':
-      return { title: 'The relay had an error', advice: 'Retry later; if it persists, contact your relay.' };
-    case 'network':
-      return { title: 'Connection lost', advice: 'Check your connection and that the relay is reachable.' };
-    case 'protocol':
-      return { title: 'Unexpected answer from the relay', advice: 'Check that the API base URL points to an OpenAI-compatible relay.' };
-    case 'timeout':
-      return { title: 'The relay stopped answering', advice: 'Retry later, or raise the stall timeout in Options.' };
-    case 'cancelled':
-      return { title: 'Cancelled' };
-    case 'generation':
-      return { title: 'The generation failed', advice: 'Change the prompt and retry.' };
-    case 'interrupted':
-      return {
-        title: 'Stopped before it finished',
-        advice: 'What was received is kept, and the relay may still finish this job (see its task page). Retry starts a new generation, billed again.',
-      };
-  }
+  if (e.kind === 'cancelled') return { title: t('status_cancelled') };
+  const k = KIND[e.kind];
+  return {
+    title: t(`err_${k}`),
+    advice: e.kind === 'rate-limit' && e.retryAfterSec ? t('err_rate_wait', { s: e.retryAfterSec }) : t(`err_${k}_do`),
+  };
 }
-

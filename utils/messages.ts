@@ -2,6 +2,7 @@ import { browser } from 'wxt/browser';
 import type { ImportCounts } from './backup';
 import type { ConnectionResult } from './relay-models';
 import type { Thread, ThreadOrigin } from './threads';
+import { t } from './i18n';
 
 /**
  * Every request a page can make of the background, in one map: the compiler checks both ends.
@@ -27,7 +28,7 @@ export type Reply<K extends MessageType> = { ok: true; value: Protocol[K]['res']
 
 export async function send<K extends MessageType>(type: K, payload: Protocol[K]['req']): Promise<Protocol[K]['res']> {
   const reply = (await browser.runtime.sendMessage({ type, ...payload })) as Reply<K> | undefined;
-  if (!reply) throw new Error('The extension background did not answer. Reload the extension and try again.');
+  if (!reply) throw new Error(t('noBackground'));
   if (!reply.ok) throw new Error(reply.error);
   return reply.value;
 }

@@ -2,6 +2,8 @@
  * Settings defaults and validation, free of any storage code: the pages import this directly so
  * they do not bundle wxt's storage library (page size budgets). `./settings` re-exports it all.
  */
+import { t, type LangPref } from './i18n';
+
 export const DEFAULT_MODELS = ['sora-2', 'sora-2-pro'] as const;
 
 export interface Settings {
@@ -16,6 +18,8 @@ export interface Settings {
   /** Minutes without a byte before a stream counts as stalled. */
   stallTimeoutMin: number;
   notifications: boolean;
+  /** The UI language: 'auto' follows the browser. */
+  language: LangPref;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -26,6 +30,7 @@ export const DEFAULT_SETTINGS: Settings = {
   concurrency: 3,
   stallTimeoutMin: 10,
   notifications: true,
+  language: 'auto',
 };
 
 export const LIMITS = {
@@ -39,16 +44,16 @@ export type FieldErrors = Partial<Record<keyof Settings, string>>;
 /** Why a base URL cannot be used, or undefined when it can. */
 export function baseUrlProblem(raw: string): string | undefined {
   const value = raw.trim();
-  if (!value) return 'Enter the API base URL of your relay, e.g. https://relay.example.com';
+  if (!value) return t('url_empty');
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    return 'That is not a valid URL. It should look like https://relay.example.com';
+    return t('url_invalid');
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'The API base URL must start with https:// or http://';
-  if (url.username || url.password) return 'Put the API key in the API key field, not in the URL';
-  if (url.search || url.hash) return 'The API base URL cannot contain ? or #';
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return t('url_scheme');
+  if (url.username || url.password) return t('url_creds');
+  if (url.search || url.hash) return t('url_query');
   return undefined;
 }
 
@@ -56,14 +61,14 @@ export function validateSettings(s: Settings): FieldErrors {
   const errors: FieldErrors = {};
   const base = baseUrlProblem(s.baseUrl);
   if (base) errors.baseUrl = base;
-  if (/\s/.test(s.apiKey.trim())) errors.apiKey = 'The API key cannot contain spaces';
-  if (!s.model.trim()) errors.model = 'Choose or type a model, e.g. sora-2';
+  if (/\s/.test(s.apiKey.trim())) errors.apiKey = t('key_spaces');
+  if (!s.model.trim()) errors.model = t('model_needed');
   const c = LIMITS.concurrency;
   if (!Number.isInteger(s.concurrency) || s.concurrency < c.min || s.concurrency > c.max)
-    errors.concurrency = `Between ${c.min} and ${c.max} jobs at once`;
+    errors.concurrency = t('concurrency_range', c);
   const st = LIMITS.stallTimeoutMin;
   if (!Number.isFinite(s.stallTimeoutMin) || s.stallTimeoutMin < st.min || s.stallTimeoutMin > st.max)
-    errors.stallTimeoutMin = `Between ${st.min} and ${st.max} minutes`;
+    errors.stallTimeoutMin = t('stall_range', st);
   return errors;
 }
 
@@ -94,8 +99,8 @@ export function normalizeSettings(s: Settings): Settings {
 
 /** Why a generation cannot start with these settings (shown in the popup), or undefined. */
 export function readinessProblem(s: Settings): string | undefined {
-  if (!s.baseUrl) return 'No relay configured yet. Open Options and enter your API base URL and key.';
-  if (baseUrlProblem(s.baseUrl)) return 'The API base URL in Options is not valid. Open Options to fix it.';
-  if (!s.apiKey) return 'No API key configured. Open Options and paste your relay API key.';
+  if (!s.baseUrl) return t('ready_no_relay');
+  if (baseUrlProblem(s.baseUrl)) return t('ready_bad_url');
+  if (!s.apiKey) return t('ready_no_key');
   return undefined;
 }

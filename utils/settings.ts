@@ -26,6 +26,7 @@ export function coerceSettings(raw: unknown): Settings {
     concurrency: num('concurrency'),
     stallTimeoutMin: num('stallTimeoutMin'),
     notifications: typeof s.notifications === 'boolean' ? s.notifications : d.notifications,
+    language: s.language === 'en' || s.language === 'zh-CN' ? s.language : d.language,
   };
 }
 

@@ -1,4 +1,5 @@
 import type { ChatMessage } from './chat-stream';
+import { t } from './i18n';
 import type { TurnError } from './errors';
 import type { TaskEcho, TaskSnapshot } from './task-report';
 
@@ -140,12 +141,6 @@ export function applySnapshot(turn: Turn, snap: TaskSnapshot, content: string): 
 }
 
 /** Where a turn stands, in words, for the UI and for notifications. */
-export const STATUS_LABEL: Record<TurnStatus, string> = {
-  pending: 'Waiting in line',
-  queued: 'Queued',
-  generating: 'Generating',
-  completed: 'Completed',
-  failed: 'Failed',
-  cancelled: 'Cancelled',
-  interrupted: 'Interrupted',
-};
+export function statusLabel(status: TurnStatus): string {
+  return t(`status_${status}`);
+}

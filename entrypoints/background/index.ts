@@ -1,6 +1,7 @@
 import { browser } from 'wxt/browser';
 import { defineBackground } from 'wxt/utils/define-background';
 import { importInto } from '@/utils/backup';
+import { liveKey } from '@/utils/live-progress';
 import { openSidePanel } from '@/utils/side-panel';
 import { showRunningOnBadge } from '@/utils/badge';
 import { streamChat } from '@/utils/chat-stream';
@@ -8,7 +9,8 @@ import { JobRunner } from '@/utils/job-runner';
 import { createKeepAlive, createWakeAlarm, RECOVER_ALARM } from '@/utils/keep-alive';
 import { dispatch, isRequest, type Handlers } from '@/utils/messages';
 import { migrate } from '@/utils/schema';
-import { loadSettings } from '@/utils/settings';
+import { loadSettings, watchSettings } from '@/utils/settings';
+import { currentLang, initI18n, pickLang, t } from '@/utils/i18n';
 import { ThreadWriter } from '@/utils/store';
 import { isThread } from '@/utils/thread-records';
 import { isInFlight } from '@/utils/threads';
@@ -25,6 +27,22 @@ import {
 export default defineBackground({
   type: 'module',
   main() {
+    // Words for notifications, the context menu and errors sent to pages: in the language set in
+    // Options (or the browser's); when Options changes it, reloaded and the menu re-created.
+    let wordsLoaded = false;
+    const loadWords = async (): Promise<boolean> => {
+      const { language } = await loadSettings();
+      if (wordsLoaded && pickLang(language) === currentLang()) return false;
+      await initI18n(language);
+      wordsLoaded = true;
+      return true;
+    };
+    const words = loadWords().catch(() => false);
+    let wordsQueue = words;
+    watchSettings(() => {
+      wordsQueue = wordsQueue.then(loadWords).then((changed) => changed && registerContextMenu().then(() => true)).catch(() => false);
+    });
+
     const writer = new ThreadWriter();
     // A failed write (quota) keeps the state in memory and retries; the writer records the problem
     // under STORAGE_PROBLEM_KEY for the pages. Never the thread's content in the log.
@@ -41,12 +59,15 @@ export default defineBackground({
         void wakeAlarm.set(n > 0);
         showRunningOnBadge(n);
       },
+      onLive: (turnId, live) => {
+        const key = liveKey(turnId);
+        void (live ? browser.storage.session.set({ [key]: live }) : browser.storage.session.remove(key)).catch(() => {});
+      },
       onFinished: (thread, turn) => void notifyFinished(thread, turn),
     });
     // Storage must be migrated and the index loaded before any handler touches threads; every
     // listener below is registered synchronously, then waits on this.
-    const ready = migrate()
-      .then(() => writer.load())
+    const ready = Promise.all([words, migrate().then(() => writer.load())])
       .then(() => runner.recover())
       .then(() => wakeAlarm.set(runner.runningCount > 0))
       .catch((err) => console.error('Sora Threads: start-up failed', err));
@@ -65,8 +86,8 @@ export default defineBackground({
       // Undo of a delete from the side panel: the record it showed comes back as it was, except
       // that a request the delete aborted is no longer running.
       restoreThread: async ({ thread }) => {
-        if (!isThread(thread)) throw new Error('That thread cannot be restored.');
-        if (await writer.get(thread.id)) throw new Error('That thread still exists.');
+        if (!isThread(thread)) throw new Error(t('cannotRestore'));
+        if (await writer.get(thread.id)) throw new Error(t('stillExists'));
         const now = Date.now();
         const turns = thread.turns.map((t) => (isInFlight(t.status) ? { ...t, status: 'cancelled' as const, finishedAt: now } : t));
         await writer.put({ ...thread, turns }, { immediate: true });
@@ -75,8 +96,8 @@ export default defineBackground({
       },
       renameThread: async ({ threadId, title }) => {
         const text = String(title).replace(/\s+/g, ' ').trim().slice(0, 200);
-        if (!text) throw new Error('A thread needs a title.');
-        if (!(await writer.update(threadId, (t) => ({ ...t, title: text }), { immediate: true }))) throw new Error('That thread no longer exists.');
+        if (!text) throw new Error(t('titleNeeded'));
+        if (!(await writer.update(threadId, (t) => ({ ...t, title: text }), { immediate: true }))) throw new Error(t('threadGone'));
         return null;
       },
       importThreads: ({ threads }) => importInto(writer, threads),
@@ -89,7 +110,9 @@ export default defineBackground({
       return ready.then(() => dispatch(handlers, msg));
     });
 
-    browser.runtime.onInstalled.addListener(() => registerContextMenu());
+    browser.runtime.onInstalled.addListener(() => void ready.then(registerContextMenu));
+    // The browser's language may have changed since the last start: the menu follows it.
+    browser.runtime.onStartup.addListener(() => void ready.then(registerContextMenu));
 
     browser.contextMenus.onClicked.addListener((info, tab) => void onContextMenuClick(runner, ready, info, tab));
 

@@ -2,22 +2,24 @@ import { browser } from 'wxt/browser';
 import type { JobRunner } from '@/utils/job-runner';
 import { LIMITS, loadSettings, readinessProblem } from '@/utils/settings';
 import { openSidePanel, requestFocus } from '@/utils/side-panel';
-import { STATUS_LABEL, type Thread, type Turn } from '@/utils/threads';
+import { statusLabel, type Thread, type Turn } from '@/utils/threads';
+import { t } from '@/utils/i18n';
 
 export const CONTEXT_MENU_ID = 'sora-threads-generate-selection';
 export const OPEN_PANEL_COMMAND = 'open-side-panel';
 const NOTIFICATION_PREFIX = 'thread:';
 
-export function registerContextMenu(): void {
-  void browser.contextMenus
+/** (Re)creates the context-menu item, in the current language: call after `initI18n`. */
+export function registerContextMenu(): Promise<void> {
+  return browser.contextMenus
     .removeAll()
-    .then(() =>
+    .then(() => {
       browser.contextMenus.create({
         id: CONTEXT_MENU_ID,
-        title: 'Generate video from selected text',
+        title: t('menuFromSelection'),
         contexts: ['selection'],
-      }),
-    )
+      });
+    })
     .catch(() => {});
 }
 
@@ -26,12 +28,12 @@ export async function startFromSelection(runner: JobRunner, selection: string): 
   const text = selection.replace(/\s+/g, ' ').trim();
   const settings = await loadSettings();
   const problem = !text
-    ? 'Select some text first: it becomes the prompt.'
+    ? t('selectFirst')
     : text.length > LIMITS.promptMax
-      ? `The selection is too long (${text.length} characters; at most ${LIMITS.promptMax}). Select a shorter passage.`
+      ? t('selectionTooLong', { n: text.length, max: LIMITS.promptMax })
       : readinessProblem(settings);
   if (problem) {
-    await notify('selection', 'Cannot generate video', problem);
+    await notify('selection', t('cannotGenerate'), problem);
     return undefined;
   }
   const thread = await runner.start(text, settings.model, 'context-menu');
@@ -52,7 +54,7 @@ export function onContextMenuClick(
   return ready.then(async () => {
     const thread = await startFromSelection(runner, info.selectionText ?? '');
     if (thread && !(await panel)) {
-      await notify(thread.id, 'Video started', `“${thread.title}” is generating. Open the Sora Threads side panel to watch it.`);
+      await notify(thread.id, t('videoStarted'), t('videoStartedText', { title: thread.title }));
     }
     return thread;
   });
@@ -62,8 +64,8 @@ export async function notifyFinished(thread: Thread, turn: Turn): Promise<void> 
   if (turn.status !== 'completed' && turn.status !== 'failed') return;
   const settings = await loadSettings();
   if (!settings.notifications) return;
-  const message = turn.status === 'failed' ? (turn.error?.message ?? 'The generation failed.') : 'Your video is ready. Click to open it.';
-  await notify(thread.id, `${STATUS_LABEL[turn.status]}: ${thread.title}`, message);
+  const message = turn.status === 'failed' ? (turn.error?.message ?? t('generationFailed')) : t('videoReady');
+  await notify(thread.id, t('notifyTitle', { status: statusLabel(turn.status), title: thread.title }), message);
 }
 
 /** A notification click: open the side panel on that notification's thread. */

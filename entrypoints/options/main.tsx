@@ -1,4 +1,4 @@
-import { render, type ComponentChildren } from 'preact';
+import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { browser } from 'wxt/browser';
 import { loadSettings as readSettings, saveSettings as writeSettings } from '@/utils/settings';
@@ -6,6 +6,8 @@ import { send } from '@/utils/messages';
 import { HistoryBackup } from '@/components/HistoryBackup';
 import { Logo } from '@/components/icons';
 import { describeConnection } from '@/utils/connection-text';
+import { initI18n, t, type LangPref } from '@/utils/i18n';
+import { mount, showLang } from '@/components/mount';
 import {
   DEFAULT_MODELS,
   isLocalOrigin,
@@ -70,7 +72,7 @@ function Options() {
     const errs = validateSettings(next);
     setErrors(errs);
     if (Object.keys(errs).length) {
-      setStatus({ ok: false, text: 'Nothing was saved: fix the fields marked above.' });
+      setStatus({ ok: false, text: t('nothingSaved') });
       return;
     }
     // The permission prompt must be requested synchronously inside the click.
@@ -78,18 +80,20 @@ function Options() {
     void granted
       .then(async (ok) => {
         if (!ok) {
-          setStatus({
-            ok: false,
-            text: `Not saved: Sora Threads needs permission to reach ${new URL(next.baseUrl).host} to send your prompts there. Save again and choose Allow.`,
-          });
+          setStatus({ ok: false, text: t('permissionDenied', { host: new URL(next.baseUrl).host }) });
           return;
+        }
+        // A new language applies to this page at once (every other page follows the setting).
+        if (next.language !== saved.current?.language) {
+          await initI18n(next.language);
+          showLang(title);
         }
         await writeSettings(next);
         saved.current = next;
         setS(next);
-        setStatus({ ok: true, text: 'Saved.' });
+        setStatus({ ok: true, text: t('saved') });
       })
-      .catch((err: Error) => setStatus({ ok: false, text: `Not saved: ${err.message}` }));
+      .catch((err: Error) => setStatus({ ok: false, text: t('notSaved', { error: err.message }) }));
   };
 
   const test = async () => {
@@ -97,7 +101,7 @@ function Options() {
     const errs = validateSettings(next);
     setErrors(errs);
     setStatus(null);
-    if (errs.baseUrl) return setTested({ ok: false, title: 'Enter a valid API base URL first.' });
+    if (errs.baseUrl) return setTested({ ok: false, title: t('urlFirst') });
     setTesting(true);
     setTested(null);
     try {
@@ -115,7 +119,7 @@ function Options() {
         setTested({ ...text, models: r.models });
       } else setTested(text);
     } catch (err) {
-      setTested({ ok: false, title: 'Connection failed.', detail: (err as Error).message });
+      setTested({ ok: false, title: t('conn_failed'), detail: (err as Error).message });
     } finally {
       setTesting(false);
     }
@@ -128,14 +132,14 @@ function Options() {
       <header class="top">
         <Logo />
         <h1>
-          Sora Threads <span class="muted">Options</span>
+          Sora Threads <span class="muted">{t('options')}</span>
         </h1>
       </header>
       <form onSubmit={save} noValidate>
         <section class="card" aria-labelledby="relay-title">
-          <h2 id="relay-title">Relay</h2>
-          <p class="muted small lead">Any OpenAI-compatible relay that serves the sora-2 “chat format” video API.</p>
-          <Field id="baseUrl" label="API base URL" error={errors.baseUrl} hint="For example https://relay.example.com (with or without /v1).">
+          <h2 id="relay-title">{t('relay')}</h2>
+          <p class="muted small lead">{t('relayLead')}</p>
+          <Field id="baseUrl" label={t('apiBaseUrl')} error={errors.baseUrl} hint={t('apiBaseUrlHint')}>
             <input
               id="baseUrl"
               type="url"
@@ -149,7 +153,7 @@ function Options() {
               onInput={(e) => set('baseUrl', e.currentTarget.value)}
             />
           </Field>
-          <Field id="apiKey" label="API key" error={errors.apiKey} hint="Kept in this browser and sent only to the API base URL above: never to video links, logs or exports.">
+          <Field id="apiKey" label={t('apiKey')} error={errors.apiKey} hint={t('apiKeyHint')}>
             <div class="key-row">
               <input
                 id="apiKey"
@@ -164,11 +168,11 @@ function Options() {
                 onInput={(e) => set('apiKey', e.currentTarget.value)}
               />
               <button type="button" class="btn" aria-pressed={showKey} aria-controls="apiKey" onClick={() => setShowKey(!showKey)}>
-                {showKey ? 'Hide' : 'Show'}
+                {showKey ? t('hide') : t('show')}
               </button>
             </div>
           </Field>
-          <Field id="model" label="Model" error={errors.model} hint="The default for new videos. Pick one, or type any model name your relay serves.">
+          <Field id="model" label={t('model')} error={errors.model} hint={t('modelHint')}>
             <input
               id="model"
               list="model-list"
@@ -187,9 +191,9 @@ function Options() {
           </Field>
           <div class="row">
             <button type="button" class="btn" onClick={test} disabled={testing} aria-describedby="test-result">
-              {testing ? 'Testing…' : 'Test connection'}
+              {testing ? t('testing') : t('testConnection')}
             </button>
-            <span class="muted small">Checks the URL and key with GET /v1/models; nothing is billed.</span>
+            <span class="muted small">{t('testHint')}</span>
           </div>
           <div id="test-result" aria-live="polite">
             {tested && (
@@ -197,9 +201,9 @@ function Options() {
                 <strong>{tested.title}</strong>
                 {tested.detail && <p class="server-text">{tested.detail}</p>}
                 {!!tested.models?.length && (
-                  <div class="chips" role="group" aria-label="Models the relay serves">
+                  <div class="chips" role="group" aria-label={t('relayModels')}>
                     {tested.models.slice(0, 24).map((m) => (
-                      <button type="button" key={m} class="chip" aria-pressed={s.model === m} title={`Use ${m}`} onClick={() => set('model', m)}>
+                      <button type="button" key={m} class="chip" aria-pressed={s.model === m} title={t('useModel', { model: m })} onClick={() => set('model', m)}>
                         {m}
                       </button>
                     ))}
@@ -211,9 +215,9 @@ function Options() {
         </section>
 
         <section class="card" aria-labelledby="gen-title">
-          <h2 id="gen-title">Generation</h2>
+          <h2 id="gen-title">{t('generation')}</h2>
           <div class="grid2">
-            <Field id="concurrency" label="Videos at once" error={errors.concurrency} hint={`More wait in line, ${LIMITS.concurrency.min}–${LIMITS.concurrency.max}.`}>
+            <Field id="concurrency" label={t('concurrency')} error={errors.concurrency} hint={t('concurrencyHint', LIMITS.concurrency)}>
               <input
                 id="concurrency"
                 type="number"
@@ -225,7 +229,7 @@ function Options() {
                 onInput={(e) => set('concurrency', e.currentTarget.valueAsNumber)}
               />
             </Field>
-            <Field id="stall" label="Stall timeout (minutes)" error={errors.stallTimeoutMin} hint="Silence before a job counts as stuck.">
+            <Field id="stall" label={t('stall')} error={errors.stallTimeoutMin} hint={t('stallHint')}>
               <input
                 id="stall"
                 type="number"
@@ -240,16 +244,33 @@ function Options() {
           </div>
           <label class="check">
             <input type="checkbox" checked={s.notifications} onChange={(e) => set('notifications', e.currentTarget.checked)} />
-            Notify me when a video finishes or fails
+            {t('notifyLabel')}
           </label>
         </section>
 
+        <section class="card" aria-labelledby="language-title">
+          <h2 id="language-title">{t('language')}</h2>
+          <p class="muted small lead" id="language-hint">{t('languageHint')}</p>
+          {/* Saved with the rest; each language's name is in that language. */}
+          <select
+            id="language"
+            value={s.language}
+            aria-labelledby="language-title"
+            aria-describedby="language-hint"
+            onChange={(e) => set('language', e.currentTarget.value as LangPref)}
+          >
+            <option value="auto">{t('languageAuto')}</option>
+            <option value="en" lang="en">{t('languageEn')}</option>
+            <option value="zh-CN" lang="zh-CN">{t('languageZh')}</option>
+          </select>
+        </section>
+
         <div class="savebar">
-          <button type="submit" class="btn primary">Save</button>
+          <button type="submit" class="btn primary">{t('save')}</button>
           <p class={`save-status ${status?.ok ? 'ok' : 'error'}`} role="status">
             {status?.text}
           </p>
-          {dirty && !status && <span class="muted small">Unsaved changes</span>}
+          {dirty && !status && <span class="muted small">{t('unsaved')}</span>}
         </div>
       </form>
       <HistoryBackup />
@@ -257,4 +278,6 @@ function Options() {
   );
 }
 
-render(<Options />, document.getElementById('app')!);
+const title = () => `Sora Threads — ${t('options')}`;
+
+void mount(Options, document.getElementById('app')!, title);

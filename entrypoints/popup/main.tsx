@@ -1,11 +1,12 @@
-import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Composer, openOptions } from '@/components/Composer';
 import { browser } from 'wxt/browser';
 import { openSidePanel } from '@/utils/side-panel';
 import { Icon, Logo, PANEL, SETTINGS } from '@/components/icons';
 import { useThreads } from '@/components/use-threads';
-import { isActive, STATUS_LABEL, type Thread } from '@/utils/threads';
+import { isActive, statusLabel, type Thread } from '@/utils/threads';
+import { t } from '@/utils/i18n';
+import { mount } from '@/components/mount';
 import '@/components/ui.css';
 import './popup.css';
 
@@ -31,20 +32,20 @@ function Popup() {
         <span class="spacer" />
         <button type="button" class="btn sm ghost" onClick={() => open(started)}>
           <Icon d={PANEL} />
-          Open side panel
+          {t('openSidePanel')}
         </button>
-        <button type="button" class="icon-btn" aria-label="Options" title="Options" onClick={openOptions}>
+        <button type="button" class="icon-btn" aria-label={t('options')} title={t('options')} onClick={openOptions}>
           <Icon d={SETTINGS} />
         </button>
       </header>
       <Composer origin="popup" autoFocus onStarted={setStarted} />
       <p class="started muted" role="status">
-        {started ? 'Started. It keeps running if you close this popup.' : ''}
+        {started ? t('startedNote') : ''}
       </p>
       <section class="recent" aria-labelledby="recent-title">
-        <h2 id="recent-title" class="section-title">Recent</h2>
+        <h2 id="recent-title" class="section-title">{t('recent')}</h2>
         {!loading && threads.length === 0 && (
-          <p class="muted small">Your videos appear here with their progress. They keep generating after this popup closes.</p>
+          <p class="muted small">{t('popupEmpty')}</p>
         )}
         <ul>
           {threads.map((t) => (
@@ -68,14 +69,14 @@ function Recent({ thread, isNew, onOpen }: { thread: Thread; isNew: boolean; onO
         : '';
   return (
     <li>
-      <button type="button" class={`job${isNew ? ' job--new' : ''}`} onClick={onOpen} title="Show in the side panel">
+      <button type="button" class={`job${isNew ? ' job--new' : ''}`} onClick={onOpen} title={t('showInPanel')}>
         <span class={`dot dot--${last.status}`} aria-hidden="true" />
         <span class="job__main">
           <span class="job__title">{thread.title}</span>
           <span class={`job__state state--${last.status}`}>
-            {STATUS_LABEL[last.status]}
+            {statusLabel(last.status)}
             {detail}
-            {thread.turns.length > 1 ? ` · version ${thread.turns.length}` : ''}
+            {thread.turns.length > 1 ? ` · ${t('versionLower', { n: thread.turns.length })}` : ''}
           </span>
           {running && (
             <span class="bar" aria-hidden="true">
@@ -89,4 +90,4 @@ function Recent({ thread, isNew, onOpen }: { thread: Thread; isNew: boolean; onO
   );
 }
 
-render(<Popup />, document.getElementById('app')!);
+void mount(Popup, document.getElementById('app')!);

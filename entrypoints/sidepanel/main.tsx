@@ -1,4 +1,3 @@
-import { render } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { Composer, openOptions } from '@/components/Composer';
 import { loadSettings as readSettings, watchSettings } from '@/utils/settings';
@@ -14,6 +13,8 @@ import { ThreadCard, ThreadStub } from '@/components/ThreadCard';
 import { useLibrary } from '@/components/use-library';
 import { useVisible } from '@/components/use-visible';
 import { plural } from '@/utils/format';
+import { formatNumber, pluralKey, t } from '@/utils/i18n';
+import { mount } from '@/components/mount';
 import { readinessProblem } from '@/utils/settings-core';
 import type { Thread } from '@/utils/threads';
 import '@/components/ui.css';
@@ -107,21 +108,21 @@ function SidePanel() {
     return () => clearTimeout(t);
   }, [trash]);
 
-  const remove = useCallback((t: Thread) => {
+  const remove = useCallback((thread: Thread) => {
     setNotice('');
-    send('deleteThread', { threadId: t.id }).then(
-      () => setTrash(t),
-      (e: Error) => setNotice(`Could not delete: ${e.message}`),
+    send('deleteThread', { threadId: thread.id }).then(
+      () => setTrash(thread),
+      (e: Error) => setNotice(t('deleteFailed', { error: e.message })),
     );
   }, []);
 
   const undo = () => {
-    const t = trash;
-    if (!t) return;
+    const thread = trash;
+    if (!thread) return;
     setTrash(undefined);
-    send('restoreThread', { thread: t }).then(
-      () => setFocus(t.id),
-      (e: Error) => setNotice(`Could not restore: ${e.message}`),
+    send('restoreThread', { thread }).then(
+      () => setFocus(thread.id),
+      (e: Error) => setNotice(t('restoreFailed', { error: e.message })),
     );
   };
 
@@ -139,10 +140,10 @@ function SidePanel() {
           {!empty && (
             <button type="button" class={`btn sm${composing ? '' : ' primary'}`} aria-expanded={composing} onClick={() => setComposing(!composing)}>
               <Icon d={composing ? CLOSE : PLUS} />
-              New video
+              {t('newVideo')}
             </button>
           )}
-          <button type="button" class="icon-btn" aria-label="Options" title="Options" onClick={openOptions}>
+          <button type="button" class="icon-btn" aria-label={t('options')} title={t('options')} onClick={openOptions}>
             <Icon d={SETTINGS} />
           </button>
         </div>
@@ -151,8 +152,8 @@ function SidePanel() {
             <Icon d={SEARCH} />
             <input
               type="search"
-              aria-label="Search prompts"
-              placeholder="Search prompts"
+              aria-label={t('searchPrompts')}
+              placeholder={t('searchPrompts')}
               value={query}
               onInput={(e) => {
                 setQuery(e.currentTarget.value);
@@ -164,7 +165,7 @@ function SidePanel() {
       </header>
       <main class="page">
         {composing && !empty && (
-          <section class="card compose" aria-label="New video">
+          <section class="card compose" aria-label={t('newVideo')}>
             <Composer
               origin="sidepanel"
               autoFocus
@@ -178,7 +179,7 @@ function SidePanel() {
         )}
         {lib.skipped.size > 0 && (
           <p class="notice notice--error" role="alert">
-            {plural(lib.skipped.size, 'saved thread')} could not be read and {lib.skipped.size === 1 ? 'is' : 'are'} hidden; nothing was deleted.
+            {t(pluralKey('unreadable', lib.skipped.size), { n: formatNumber(lib.skipped.size) })}
           </p>
         )}
         {storageProblem && (
@@ -194,8 +195,8 @@ function SidePanel() {
         {empty && <Empty setupNeeded={setupNeeded} />}
         {q && (
           <p class="search-info muted" aria-live="polite">
-            {list.length ? `${plural(list.length, 'thread')} match` : `No thread matches “${q}”`}
-            {lib.scanned ? '' : ` · searching all ${plural(lib.index.length, 'thread')}…`}
+            {list.length ? t('searchMatch', { threads: plural(list.length, 'thread') }) : t('searchNone', { q })}
+            {lib.scanned ? '' : ` · ${t('searchingAll', { threads: plural(lib.index.length, 'thread') })}`}
           </p>
         )}
         <div class="threads">
@@ -219,9 +220,9 @@ function SidePanel() {
       <div class="toast-region" role="status" aria-live="polite">
         {trash && (
           <div class="toast">
-            <span class="toast__text">Deleted “{trash.title}”.</span>
+            <span class="toast__text">{t('deletedToast', { title: trash.title })}</span>
             <button type="button" class="btn sm" onClick={undo}>
-              Undo
+              {t('undo')}
             </button>
           </div>
         )}
@@ -239,7 +240,7 @@ function More({ left, onMore }: { left: number; onMore: () => void }) {
   }, [near, left]);
   return (
     <button type="button" class="btn more" ref={ref} onClick={onMore}>
-      Show more ({left.toLocaleString('en')} left)
+      {t('showMore', { n: formatNumber(left) })}
     </button>
   );
 }
@@ -252,22 +253,24 @@ function Empty({ setupNeeded }: { setupNeeded: boolean }) {
         <span />
         <span />
       </div>
-      <h2 id="empty-title">No videos yet</h2>
-      <p class="muted">Describe a video and Sora Threads runs it on your relay, keeps it here, and lets you keep modifying it.</p>
+      <h2 id="empty-title">{t('emptyTitle')}</h2>
+      <p class="muted">{t('emptyLead')}</p>
       <ol class="steps">
         <li class={setupNeeded ? '' : 'done'}>
-          <strong>Connect your relay.</strong> {setupNeeded ? 'Add its API base URL and key in Options. ' : 'Done. '}
+          <strong>{t('step1Title')}</strong> {setupNeeded ? t('step1Todo') : t('step1Done')}{' '}
           {setupNeeded && (
             <button type="button" class="linklike" onClick={openOptions}>
-              Set up relay
+              {t('setUpRelay')}
             </button>
           )}
         </li>
         <li>
-          <strong>Describe a video</strong> below, in the toolbar popup, or select text on any page and choose “Generate video from selected text”.
+          <strong>{t('step2Title')}</strong>
+          {t('step2Text', { menu: t('menuFromSelection') })}
         </li>
         <li>
-          <strong>Watch it here</strong>: progress, then the video to play and download. Type a change under it to make the next version.
+          <strong>{t('step3Title')}</strong>
+          {t('step3Text')}
         </li>
       </ol>
       <div class="card compose">
@@ -279,4 +282,4 @@ function Empty({ setupNeeded }: { setupNeeded: boolean }) {
 
 // The list is live and focus requests scroll it; a restored scroll position would fight them.
 history.scrollRestoration = 'manual';
-render(<SidePanel />, document.getElementById('app')!);
+void mount(SidePanel, document.getElementById('app')!);

@@ -2,10 +2,18 @@ import path from 'node:path';
 import { chromium, expect, test as base, type BrowserContext, type Page, type Worker } from '@playwright/test';
 import { startRelay, type Relay } from '../relay/index';
 
-/** The built extension (`npx wxt build` first). */
-export const EXTENSION_DIR = path.resolve('.output/chrome-mv3');
+/** The built extension (`npx wxt build` first; EXTENSION_DIR=… tests another build). */
+export const EXTENSION_DIR = process.env.EXTENSION_DIR ?? path.resolve('.output/chrome-mv3');
 
 export type ExtensionPage = 'popup' | 'sidepanel' | 'options';
+
+export interface ExtensionOptions {
+  /**
+   * Extra Chromium switches, e.g. `test.use({ locale: 'zh-CN', chromiumArgs: ['--lang=zh-CN'] })`
+   * for a browser in another language (Playwright's `locale` applies to this context too).
+   */
+  chromiumArgs: string[];
+}
 
 export interface ExtensionFixtures {
   /** A fresh mock relay per test, closed after it. */
@@ -19,7 +27,9 @@ export interface ExtensionFixtures {
   openPage: (name: ExtensionPage) => Promise<Page>;
 }
 
-export const test = base.extend<ExtensionFixtures>({
+export const test = base.extend<ExtensionFixtures & ExtensionOptions>({
+  chromiumArgs: [[], { option: true }],
+
   // `{}`: Playwright reads a fixture's dependencies from its first parameter's pattern; none here.
   relay: async ({}, use) => {
     const relay = await startRelay();
@@ -27,7 +37,7 @@ export const test = base.extend<ExtensionFixtures>({
     await relay.close();
   },
 
-  context: async ({}, use) => {
+  context: async ({ chromiumArgs }, use) => {
     const context = await chromium.launchPersistentContext('', {
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
       headless: true,
@@ -41,6 +51,7 @@ export const test = base.extend<ExtensionFixtures>({
         '--disable-background-networking',
         '--disable-component-update',
         '--disable-sync',
+        ...chromiumArgs,
       ],
     });
     await use(context);
