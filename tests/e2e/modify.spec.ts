@@ -69,6 +69,43 @@ test('a 3-turn thread sends the whole history each time and the relay remixes th
   expect(relay.chatRequests().map((r) => messagesOf(r.body).length)).toEqual([1, 3, 5]);
 });
 
+test('modifying from an earlier version starts a new thread that sends only that version\'s history', async ({ openPage, relay }) => {
+  const options = await openPage('options');
+  await configureRelay(options, relay);
+  const popup = await openPage('popup');
+  await popup.getByRole('textbox', { name: 'Prompt' }).fill('a cat on a windowsill');
+  await popup.getByRole('button', { name: 'Generate' }).click();
+  await popup.close();
+
+  const panel = await openPage('sidepanel');
+  const thread = panel.getByRole('article', { name: 'a cat on a windowsill', exact: true });
+  await expect(thread.locator('video')).toHaveCount(1, { timeout: 20_000 });
+  await thread.getByRole('textbox', { name: 'Modify this video' }).fill('the cat yawns');
+  await thread.getByRole('button', { name: 'Send' }).click();
+  await expect(thread.locator('video')).toHaveCount(2, { timeout: 20_000 });
+
+  const v1 = thread.getByRole('listitem', { name: 'Version 1' });
+  await v1.getByRole('button', { name: 'Modify from here' }).click();
+  await thread.getByRole('textbox', { name: 'Modify from version 1' }).fill('the cat jumps down');
+  await thread.getByRole('button', { name: 'Start new thread' }).click();
+  const branch = panel.getByRole('article', { name: 'a cat on a windowsill · from v1' });
+  await expect(branch.locator('video')).toHaveCount(2, { timeout: 20_000 });
+
+  const sent = relay.chatRequests().map((r) => messagesOf(r.body));
+  expect(sent).toHaveLength(3);
+  const [first, second, third] = relay.jobs;
+  // The branch carries version 1's exchange only — not "the cat yawns" or its answer.
+  expect(sent[2]!.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
+  expect(sent[2]![0]!.content).toBe('a cat on a windowsill');
+  expect(sent[2]![1]!.content).toContain(`sid: ${first!.sid}`);
+  expect(sent[2]![2]!.content).toBe('the cat jumps down');
+  expect(JSON.stringify(sent[2])).not.toContain('the cat yawns');
+  expect(third!.echoSid).toBe(first!.sid);
+  expect(second!.echoSid).toBe(first!.sid);
+  // The original thread is untouched: still its two versions.
+  await expect(thread.locator('video')).toHaveCount(2);
+});
+
 test('with a limit of 2, five prompts never open more than 2 requests and all complete', async ({ openPage, relay, serviceWorker }) => {
   relay.setScenario({ name: 'compact', delayMs: 60 });
   const options = await openPage('options');
