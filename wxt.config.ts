@@ -54,5 +54,18 @@ export default defineConfig({
   }),
   vite: () => ({
     plugins: [preact({ prerender: { enabled: false } }), noInnerHtml()],
+    build: {
+      rollupOptions: {
+        output: {
+          // The thread-list code shared by the popup and the side panel travels as one chunk
+          // instead of five small ones (each file costs its own gzip overhead on the budgets),
+          // without dragging its dependencies in, so the options page does not load it.
+          advancedChunks: {
+            includeDependenciesRecursively: false,
+            groups: [{ name: 'threads', test: /[\\/]utils[\\/](store-read|thread-records|threads|live-progress|side-panel)\./ }],
+          },
+        },
+      },
+    },
   }),
 });

@@ -1,7 +1,6 @@
 import { useRef, useState } from 'preact/hooks';
 import { send } from '@/utils/messages';
 import { loadSettings } from '@/utils/settings';
-import { readIndex, readThreads } from '@/utils/store-read';
 import { formatNumber, t } from '@/utils/i18n';
 
 type Result = { ok: boolean; text: string } | null;
@@ -15,7 +14,7 @@ export function HistoryBackup() {
   const exportHistory = async () => {
     setResult(null);
     // Loaded on use, like the import validator: neither is part of the page's start-up.
-    const { buildExport } = await import('@/utils/backup');
+    const [{ buildExport }, { readIndex, readThreads }] = await Promise.all([import('@/utils/backup'), import('@/utils/store-read')]);
     const { value: threads, skipped } = await readThreads((await readIndex()).map((e) => e.id));
     const { apiKey } = await loadSettings();
     const blob = new Blob([buildExport(threads, apiKey)], { type: 'application/json' });

@@ -1,5 +1,4 @@
 import { useEffect, useState } from 'preact/hooks';
-import { applyLive, type LiveProgress } from '@/utils/live-progress';
 import type { IndexEntry } from '@/utils/thread-records';
 import type { Thread } from '@/utils/threads';
 import { newestFirst, readIndex, readThreads, watchStore } from '@/utils/store-read';
@@ -18,9 +17,9 @@ export function useThreads(limit: number): ThreadsState {
     let alive = true;
     let index: IndexEntry[] = [];
     const byId = new Map<string, Thread>();
-    const live = new Map<string, LiveProgress>();
-    // A stored record may lag the live progress already shown: fold it back in.
-    const keep = (t: Thread) => byId.set(t.id, t.turns.reduce((acc, turn) => (live.has(turn.id) ? applyLive(acc, live.get(turn.id)!) : acc), t));
+    // The popup's short list follows durable writes (≤ 5 a second per job); the live-progress
+    // channel is for the side panel, and leaving it out keeps the popup inside its size budget.
+    const keep = (t: Thread) => byId.set(t.id, t);
     const publish = () => {
       if (!alive) return;
       setState({ loading: false, threads: index.map((e) => byId.get(e.id)).filter((t): t is Thread => !!t) });
@@ -32,14 +31,9 @@ export function useThreads(limit: number): ThreadsState {
       publish();
     };
     const stop = watchStore((change) => {
-      for (const l of change.live ?? []) live.set(l.turnId, l);
       for (const [id, t] of change.threads) {
         if (t) keep(t);
         else byId.delete(id);
-      }
-      for (const l of change.live ?? []) {
-        const t = byId.get(l.threadId);
-        if (t) keep(t);
       }
       if (change.index) void load(change.index);
       else publish();

@@ -25,7 +25,8 @@ import {
 } from './surfaces';
 
 export default defineBackground({
-  type: 'module',
+  // A classic worker is built on its own as one file: nothing is shared with (and split across
+  // chunks for) the pages, which keeps it smaller and its start-up to a single script.
   main() {
     // Words for notifications, the context menu and errors sent to pages: in the language set in
     // Options (or the browser's); when Options changes it, reloaded and the menu re-created.
