@@ -143,9 +143,11 @@ export class ThreadWriter {
   /** How long until this thread may be written again under the rolling per-second cap. */
   private slotDelay(id: string): number {
     const now = this.now();
-    const recent = (this.recent.get(id) ?? []).filter((t) => now - t < 1000);
+    // Inclusive of the full second, plus a millisecond: Date.now() rounds, and a write must not
+    // land a fraction of a millisecond inside another clock's one-second window.
+    const recent = (this.recent.get(id) ?? []).filter((t) => now - t <= 1000);
     this.recent.set(id, recent);
-    return recent.length < MAX_WRITES_PER_SECOND ? 0 : recent[0]! + 1000 - now;
+    return recent.length < MAX_WRITES_PER_SECOND ? 0 : recent[0]! + 1001 - now;
   }
 
   private noteWrite(id: string): void {
