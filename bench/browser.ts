@@ -1,13 +1,14 @@
 // (4) side panel first render with 1,000 threads × 3 turns, (5) chunk → screen latency,
 // (6) background CPU per chunk with 10 concurrent jobs — in Chromium with the built extension,
 // against the project's mock relay. Launch settings as tests/e2e/fixtures.ts.
-import './fake-chrome'; // utils/settings defines a wxt storage item on import: give it a chrome to find
+import './fake-chrome'; // utils/settings imports wxt/browser, which needs a `chrome` global to wrap
 import { execSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page, type Worker } from '@playwright/test';
 import { startRelay, type Relay } from '../tests/relay/index';
+import { chromiumPath, extensionArgs, extensionWorker } from '../tests/e2e/chromium';
 import { INDEX_KEY, SCHEMA_KEY, SETTINGS_KEY, threadKey } from '../utils/storage-keys';
 import { indexEntryOf } from '../utils/thread-records';
 import { DEFAULT_SETTINGS, type Settings } from '../utils/settings';
@@ -50,22 +51,11 @@ interface Session {
 
 async function launch(extDir: string, userDataDir: string): Promise<Session> {
   const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    executablePath: chromiumPath(),
     headless: true,
-    args: [
-      `--disable-extensions-except=${extDir}`,
-      `--load-extension=${extDir}`,
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: extensionArgs(extDir),
   });
-  const isExt = (w: Worker) => w.url().startsWith('chrome-extension://');
-  const worker = context.serviceWorkers().find(isExt) ?? (await context.waitForEvent('serviceworker', { predicate: isExt }));
+  const worker = await extensionWorker(context);
   return { context, worker, id: new URL(worker.url()).host };
 }
 

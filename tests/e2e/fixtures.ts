@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { chromium, expect, test as base, type BrowserContext, type Page, type Worker } from '@playwright/test';
 import { startRelay, type Relay } from '../relay/index';
+import { chromiumPath, extensionArgs, extensionWorker } from './chromium';
 
 /** The built extension (`npx wxt build` first; EXTENSION_DIR=… tests another build). */
 export const EXTENSION_DIR = process.env.EXTENSION_DIR ?? path.resolve('.output/chrome-mv3');
@@ -39,20 +40,9 @@ export const test = base.extend<ExtensionFixtures & ExtensionOptions>({
 
   context: async ({ chromiumArgs }, use) => {
     const context = await chromium.launchPersistentContext('', {
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      executablePath: chromiumPath(),
       headless: true,
-      args: [
-        `--disable-extensions-except=${EXTENSION_DIR}`,
-        `--load-extension=${EXTENSION_DIR}`,
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        ...chromiumArgs,
-      ],
+      args: [...extensionArgs(EXTENSION_DIR), ...chromiumArgs],
     });
     await use(context);
     await context.close();
@@ -60,7 +50,7 @@ export const test = base.extend<ExtensionFixtures & ExtensionOptions>({
 
   serviceWorker: async ({ context }, use) => {
     // The worker may have registered before we look, or only just after.
-    const worker = context.serviceWorkers().find(isExtensionWorker) ?? (await context.waitForEvent('serviceworker', { predicate: isExtensionWorker }));
+    const worker = await extensionWorker(context);
     await use(worker);
   },
 
@@ -77,8 +67,5 @@ export const test = base.extend<ExtensionFixtures & ExtensionOptions>({
   },
 });
 
-function isExtensionWorker(worker: Worker): boolean {
-  return worker.url().startsWith('chrome-extension://');
-}
 
 export { expect };

@@ -5,17 +5,18 @@ import { execSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from '@playwright/test';
+import { chromiumPath, extensionArgs, extensionWorker } from '../e2e/chromium';
 import { startRelay } from '../relay/index';
 
 const once = process.argv.includes('--once');
 const extensionDir = path.resolve('.output/chrome-mv3');
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const executablePath = chromiumPath();
 const hasDisplay = !!(process.env.DISPLAY || process.env.WAYLAND_DISPLAY) || process.platform === 'darwin' || process.platform === 'win32';
 const debugPort = Number(process.env.DEMO_DEBUG_PORT ?? 9222);
 const say = (s: string) => console.log(`[demo] ${s}`);
 
-if (!existsSync(chromiumPath)) {
-  console.error(`[demo] Chromium not found at ${chromiumPath}. Install it (Debian/Ubuntu: sudo apt-get install chromium) or set CHROMIUM_PATH.`);
+if (!existsSync(executablePath)) {
+  console.error(`[demo] Chromium not found at ${executablePath}. Install it (Debian/Ubuntu: sudo apt-get install chromium) or set CHROMIUM_PATH.`);
   process.exit(1);
 }
 
@@ -32,20 +33,12 @@ try {
 say(`mock relay: ${relay.url}  (API key ${relay.apiKey})`);
 
 const context = await chromium.launchPersistentContext('', {
-  executablePath: chromiumPath,
+  executablePath,
   headless: !hasDisplay,
   viewport: null,
-  args: [
-    `--disable-extensions-except=${extensionDir}`,
-    `--load-extension=${extensionDir}`,
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    ...(hasDisplay ? [] : [`--remote-debugging-port=${debugPort}`, '--no-sandbox', '--disable-gpu']),
-  ],
+  args: [...extensionArgs(extensionDir, { headless: !hasDisplay }), ...(hasDisplay ? [] : [`--remote-debugging-port=${debugPort}`])],
 });
-const worker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker'));
+const worker = await extensionWorker(context);
 const extensionId = new URL(worker.url()).host;
 say(`Chromium ${hasDisplay ? 'window opened' : 'started headless (no display found)'}; extension id ${extensionId}`);
 
