@@ -1,22 +1,37 @@
 import { useState } from 'preact/hooks';
-import type { Thread } from '@/utils/threads';
+import type { Thread, Turn } from '@/utils/threads';
 import { send } from '@/utils/messages';
+import { requestFocus } from '@/utils/side-panel';
 import { t } from '@/utils/i18n';
 
-/** The next instruction for the latest video; the background sends the whole history with it. */
-export function ModifyBox({ thread }: { thread: Thread }) {
+interface InstructionFormProps {
+  id: string;
+  label: string;
+  hint?: string;
+  placeholder: string;
+  submitLabel: string;
+  /** Said when the box is empty on submit. */
+  emptyMessage: string;
+  class?: string;
+  autoFocus?: boolean;
+  onEscape?: () => void;
+  /** Sends the instruction; a rejection's message is shown under the box. */
+  onSubmit: (text: string) => Promise<void>;
+}
+
+/** A box for the next instruction to a video (Ctrl/Cmd+Enter sends), with its own error line. */
+function InstructionForm(p: InstructionFormProps) {
   const [text, setText] = useState('');
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
-  const id = `modify-${thread.id}`;
 
   const submit = async (e: Event) => {
     e.preventDefault();
-    if (!text.trim()) return setError(t('modifyNeeded'));
+    if (!text.trim()) return setError(p.emptyMessage);
     setBusy(true);
     setError('');
     try {
-      await send('modify', { threadId: thread.id, prompt: text });
+      await p.onSubmit(text);
       setText('');
     } catch (err) {
       setError((err as Error).message);
@@ -26,16 +41,23 @@ export function ModifyBox({ thread }: { thread: Thread }) {
   };
 
   return (
-    <form class="modify modify--next" onSubmit={submit} noValidate>
-      <label for={id} class="label">
-        {t('modifyLabel')}
+    <form class={p.class ?? 'modify'} onSubmit={submit} onKeyDown={(e) => p.onEscape && e.key === 'Escape' && p.onEscape()} noValidate>
+      <label for={p.id} class="label">
+        {p.label}
       </label>
+      {p.hint && (
+        <p class="muted small" id={`${p.id}-hint`}>
+          {p.hint}
+        </p>
+      )}
       <div class="modify__row">
         <textarea
-          id={id}
+          id={p.id}
           rows={2}
-          placeholder={t('modifyPlaceholder')}
           value={text}
+          autofocus={p.autoFocus}
+          aria-describedby={p.hint ? `${p.id}-hint` : undefined}
+          placeholder={p.placeholder}
           onInput={(e) => {
             setText(e.currentTarget.value);
             setError('');
@@ -45,10 +67,48 @@ export function ModifyBox({ thread }: { thread: Thread }) {
           }}
         />
         <button type="submit" class="btn primary" disabled={busy}>
-          {t('send')}
+          {p.submitLabel}
         </button>
       </div>
       {error && <p class="error small" role="alert">{error}</p>}
     </form>
+  );
+}
+
+/** The next instruction for the latest video; the background sends the whole history with it. */
+export function ModifyBox({ thread }: { thread: Thread }) {
+  return (
+    <InstructionForm
+      id={`modify-${thread.id}`}
+      class="modify modify--next"
+      label={t('modifyLabel')}
+      placeholder={t('modifyPlaceholder')}
+      submitLabel={t('send')}
+      emptyMessage={t('modifyNeeded')}
+      onSubmit={async (prompt) => {
+        await send('modify', { threadId: thread.id, prompt });
+      }}
+    />
+  );
+}
+
+/** "Modify from here": a new thread with the history up to this version, then the instruction. */
+export function BranchForm({ thread, turn, n, close }: { thread: Thread; turn: Turn; n: number; close: () => void }) {
+  return (
+    <InstructionForm
+      id={`branch-${turn.id}`}
+      label={t('branchLabel', { n })}
+      hint={t('branchHint')}
+      placeholder={t('branchPlaceholder')}
+      submitLabel={t('startNewThread')}
+      emptyMessage={t('branchNeeded', { n })}
+      autoFocus
+      onEscape={close}
+      onSubmit={async (prompt) => {
+        const { threadId } = await send('branch', { threadId: thread.id, turnId: turn.id, prompt });
+        close();
+        void requestFocus(threadId).catch(() => {});
+      }}
+    />
   );
 }

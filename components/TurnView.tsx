@@ -6,9 +6,9 @@ import { safeHttpUrl } from '@/utils/safe-url';
 import { isActive, statusLabel, type Thread, type Turn } from '@/utils/threads';
 import { currentLang, t } from '@/utils/i18n';
 import { browser } from 'wxt/browser';
-import { requestFocus } from '@/utils/side-panel';
 import { send } from '@/utils/messages';
 import { Icon } from './icons';
+import { BranchForm } from './ModifyBox';
 
 const DOWNLOAD = 'M10 3v10M6 9l4 4 4-4M4 16.5h12';
 const LINK = 'M8.5 11.5l3-3M7.2 8.8l-1.7 1.7a2.5 2.5 0 0 0 3.5 3.5l1.7-1.7M12.8 11.2l1.7-1.7a2.5 2.5 0 0 0-3.5-3.5L9.3 7.7';
@@ -234,54 +234,6 @@ function ErrorBox({ turn }: { turn: Turn }) {
       )}
       {advice && <p class="muted">{advice}</p>}
     </div>
-  );
-}
-
-/** "Modify from here": a new thread with the history up to this version, then the instruction. */
-function BranchForm({ thread, turn, n, close }: { thread: Thread; turn: Turn; n: number; close: () => void }) {
-  const [text, setText] = useState('');
-  const [error, setError] = useState('');
-  const [busy, setBusy] = useState(false);
-  const id = `branch-${turn.id}`;
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    if (!text.trim()) return setError(t('branchNeeded', { n }));
-    setBusy(true);
-    setError('');
-    try {
-      const { threadId } = await send('branch', { threadId: thread.id, turnId: turn.id, prompt: text });
-      close();
-      void requestFocus(threadId).catch(() => {});
-    } catch (err) {
-      setError((err as Error).message);
-      setBusy(false);
-    }
-  };
-  return (
-    <form class="modify" onSubmit={submit} onKeyDown={(e) => e.key === 'Escape' && close()} noValidate>
-      <label for={id} class="label">
-        {t('branchLabel', { n })}
-      </label>
-      <p class="muted small" id={`${id}-hint`}>
-        {t('branchHint')}
-      </p>
-      <div class="modify__row">
-        <textarea
-          id={id}
-          rows={2}
-          value={text}
-          autofocus
-          aria-describedby={`${id}-hint`}
-          placeholder={t('branchPlaceholder')}
-          onInput={(e) => setText(e.currentTarget.value)}
-          onKeyDown={(e) => e.key === 'Enter' && (e.ctrlKey || e.metaKey) && void submit(e)}
-        />
-        <button type="submit" class="btn primary" disabled={busy}>
-          {t('startNewThread')}
-        </button>
-      </div>
-      {error && <p class="error small" role="alert">{error}</p>}
-    </form>
   );
 }
 

@@ -39,6 +39,32 @@ function Field(props: { id: string; label: string; error?: string; hint?: Compon
 /** aria-describedby for a field: its error when it has one, else its hint. */
 const described = (id: string, error?: string) => (error ? `${id}-error` : `${id}-hint`);
 
+/** A whole-number setting with its allowed range (an empty box reads as NaN and fails validation). */
+function LimitField(p: {
+  id: string;
+  label: string;
+  hint: string;
+  limits: { min: number; max: number };
+  value: number;
+  error?: string;
+  onInput: (value: number) => void;
+}) {
+  return (
+    <Field id={p.id} label={p.label} error={p.error} hint={p.hint}>
+      <input
+        id={p.id}
+        type="number"
+        min={p.limits.min}
+        max={p.limits.max}
+        value={Number.isNaN(p.value) ? '' : p.value}
+        aria-invalid={!!p.error}
+        aria-describedby={described(p.id, p.error)}
+        onInput={(e) => p.onInput(e.currentTarget.valueAsNumber)}
+      />
+    </Field>
+  );
+}
+
 type Tested = { ok: boolean; title: string; detail?: string; models?: string[] };
 
 function Options() {
@@ -217,30 +243,24 @@ function Options() {
         <section class="card" aria-labelledby="gen-title">
           <h2 id="gen-title">{t('generation')}</h2>
           <div class="grid2">
-            <Field id="concurrency" label={t('concurrency')} error={errors.concurrency} hint={t('concurrencyHint', LIMITS.concurrency)}>
-              <input
-                id="concurrency"
-                type="number"
-                min={LIMITS.concurrency.min}
-                max={LIMITS.concurrency.max}
-                value={Number.isNaN(s.concurrency) ? '' : s.concurrency}
-                aria-invalid={!!errors.concurrency}
-                aria-describedby={described('concurrency', errors.concurrency)}
-                onInput={(e) => set('concurrency', e.currentTarget.valueAsNumber)}
-              />
-            </Field>
-            <Field id="stall" label={t('stall')} error={errors.stallTimeoutMin} hint={t('stallHint')}>
-              <input
-                id="stall"
-                type="number"
-                min={LIMITS.stallTimeoutMin.min}
-                max={LIMITS.stallTimeoutMin.max}
-                value={Number.isNaN(s.stallTimeoutMin) ? '' : s.stallTimeoutMin}
-                aria-invalid={!!errors.stallTimeoutMin}
-                aria-describedby={described('stall', errors.stallTimeoutMin)}
-                onInput={(e) => set('stallTimeoutMin', e.currentTarget.valueAsNumber)}
-              />
-            </Field>
+            <LimitField
+              id="concurrency"
+              label={t('concurrency')}
+              hint={t('concurrencyHint', LIMITS.concurrency)}
+              limits={LIMITS.concurrency}
+              value={s.concurrency}
+              error={errors.concurrency}
+              onInput={(v) => set('concurrency', v)}
+            />
+            <LimitField
+              id="stall"
+              label={t('stall')}
+              hint={t('stallHint')}
+              limits={LIMITS.stallTimeoutMin}
+              value={s.stallTimeoutMin}
+              error={errors.stallTimeoutMin}
+              onInput={(v) => set('stallTimeoutMin', v)}
+            />
           </div>
           <label class="check">
             <input type="checkbox" checked={s.notifications} onChange={(e) => set('notifications', e.currentTarget.checked)} />
