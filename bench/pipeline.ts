@@ -4,7 +4,7 @@
 // utils/store ThreadWriter whose `set` is an in-memory function that counts its calls.
 import './fake-chrome'; // first: installs globalThis.chrome before wxt/browser reads it
 import { memoryStorage, storeItems } from './fake-chrome';
-import { createParser } from 'eventsource-parser';
+import { createParser, type EventSourceParser } from 'eventsource-parser';
 import { streamChat, type ChatRequest } from '../utils/chat-stream';
 import { JobRunner } from '../utils/job-runner';
 import { DEFAULT_SETTINGS } from '../utils/settings';
@@ -83,10 +83,8 @@ interface BaseChunk {
   choices?: { delta?: { content?: unknown } }[];
 }
 
-/** eventsource-parser + JSON.parse + string append, reading the same kind of ReadableStream. */
-async function baselineStream(chunks: Uint8Array[]): Promise<string> {
-  const reader = bodyStream(chunks).getReader();
-  const text = new TextDecoder();
+/** The bare baseline's work per event: eventsource-parser, then JSON.parse and string append. */
+function baselineParser(): { parser: EventSourceParser; content(): string } {
   let content = '';
   const parser = createParser({
     onEvent(event) {
@@ -96,28 +94,29 @@ async function baselineStream(chunks: Uint8Array[]): Promise<string> {
       if (typeof delta === 'string') content += delta;
     },
   });
+  // The parser itself is handed out, so the baseline pays no wrapper call per chunk.
+  return { parser, content: () => content };
+}
+
+/** The baseline reading the same kind of ReadableStream as the real client. */
+async function baselineStream(chunks: Uint8Array[]): Promise<string> {
+  const reader = bodyStream(chunks).getReader();
+  const text = new TextDecoder();
+  const base = baselineParser();
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
-    parser.feed(text.decode(value, { stream: true }));
+    base.parser.feed(text.decode(value, { stream: true }));
   }
-  return content;
+  return base.content();
 }
 
 /** The same without the stream: a synchronous loop over the chunks (information only). */
 function baselineSync(chunks: Uint8Array[]): string {
   const text = new TextDecoder();
-  let content = '';
-  const parser = createParser({
-    onEvent(event) {
-      if (event.data === '[DONE]') return;
-      const value = JSON.parse(event.data) as BaseChunk;
-      const delta = value.choices?.[0]?.delta?.content;
-      if (typeof delta === 'string') content += delta;
-    },
-  });
-  for (const chunk of chunks) parser.feed(text.decode(chunk, { stream: true }));
-  return content;
+  const base = baselineParser();
+  for (const chunk of chunks) base.parser.feed(text.decode(chunk, { stream: true }));
+  return base.content();
 }
 
 // ------------------------------------------------------------------------------------------
