@@ -4,7 +4,7 @@ import { describeError } from '@/utils/error-text';
 import { formatDuration } from '@/utils/format';
 import { safeHttpUrl } from '@/utils/safe-url';
 import { isActive, statusLabel, type Thread, type Turn } from '@/utils/threads';
-import { currentLang, t } from '@/utils/i18n';
+import { t } from '@/utils/i18n';
 import { browser } from 'wxt/browser';
 import { send } from '@/utils/messages';
 import { Icon } from './icons';
@@ -92,8 +92,8 @@ export function TurnView({ thread, turn, index, latestDone, queuePos }: TurnProp
         </div>
       )}
       {running && turn.resume && (
-        // The stored sentence is English (and more precise); other languages say the same by reason.
-        <p class="turn__note muted small">{currentLang() === 'en' ? turn.resume.message : t(`resume_${turn.resume.reason}`)}</p>
+        // Worded from the reason, so it follows the language of the page, not of the moment it began.
+        <p class="turn__note muted small">{t(`resume_${turn.resume.reason}`)}</p>
       )}
       {turn.error && !done && <ErrorBox turn={turn} />}
       {done && video && <Media src={video} poster={poster} landscape={turn.echo?.orientation === 'landscape'} label={t('videoLabel', { n, prompt: turn.prompt })} />}

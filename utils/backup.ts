@@ -33,7 +33,7 @@ function sanitizeTurn(turn: Turn): Turn {
   }
   if (isActive(out.status)) {
     out.status = isInFlight(out.status) ? 'interrupted' : 'cancelled';
-    out.error ??= { kind: 'network', message: 'This job was still running when the history was exported.' };
+    out.error ??= { kind: 'network', message: words('exportedRunning') };
   }
   return out;
 }

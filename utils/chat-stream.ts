@@ -1,5 +1,7 @@
-import { RelayError, redactSecret } from './errors';
-import { relayErrorFromHttp, relayErrorFromPayload, summaryFor, truncate } from './http-error';
+import { cancelled, RelayError, redactSecret } from './errors';
+import { errorTitle } from './error-text';
+import { relayErrorFromHttp, relayErrorFromPayload, truncate, withDetail } from './http-error';
+import { t } from './i18n';
 import { createSsePayloadDecoder } from './sse-payloads';
 
 export interface ChatMessage {
@@ -37,10 +39,10 @@ export function apiUrl(baseUrl: string, path: string): string {
   try {
     url = new URL(baseUrl.trim());
   } catch {
-    throw new RelayError('not-found', `Invalid API base URL: ${truncate(baseUrl, 100)}`);
+    throw new RelayError('not-found', t('url_invalid'));
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new RelayError('not-found', `The API base URL must start with http:// or https://`);
+    throw new RelayError('not-found', t('url_scheme'));
   }
   const prefix = url.pathname
     .replace(/\/+$/, '')
@@ -65,7 +67,7 @@ export async function* streamChat(req: ChatRequest): AsyncGenerator<string, void
   const url = chatCompletionsUrl(req.baseUrl);
   const doFetch = req.fetch ?? globalThis.fetch;
   const stallMs = req.stallTimeoutMs ?? DEFAULT_STALL_MS;
-  if (external?.aborted) throw cancelledError();
+  if (external?.aborted) throw cancelled();
 
   // One controller aborts the request for every reason; the flags say which reason it was.
   const ctrl = new AbortController();
@@ -94,18 +96,13 @@ export async function* streamChat(req: ChatRequest): AsyncGenerator<string, void
   timer = setTimeout(checkStall, stallMs);
 
   const failure = (error: unknown): RelayError => {
-    if (external?.aborted) return cancelledError();
+    if (external?.aborted) return cancelled();
     if (stalled) {
-      return new RelayError(
-        'timeout',
-        responded
-          ? `${summaryFor('timeout')} for ${durationText(stallMs)}, so the stream was stopped`
-          : `The relay accepted the request but sent no answer for ${durationText(stallMs)}, so it was stopped`,
-      );
+      return new RelayError('timeout', t(responded ? 'stallAfterAnswer' : 'stallBeforeAnswer', { d: durationText(stallMs) }));
     }
     if (error instanceof RelayError) return error;
     const detail = redactSecret(error instanceof Error ? error.message : String(error), apiKey);
-    return new RelayError('network', `${summaryFor('network')}: ${truncate(detail, 200)}`, { cause: error });
+    return new RelayError('network', withDetail(errorTitle('network'), truncate(detail, 200)), { cause: error });
   };
   /** The next chunk, or undefined at the end; throws (via failure) once aborted. */
   const read = async (r: ReadableStreamDefaultReader<Uint8Array>): Promise<Uint8Array | undefined> => {
@@ -140,7 +137,7 @@ export async function* streamChat(req: ChatRequest): AsyncGenerator<string, void
     responded = true;
     if (!response.body) {
       if (!response.ok) throw relayErrorFromHttp(response.status, response.headers, '', apiKey);
-      throw protocolError('the response had no body', response.status);
+      throw protocolError(t('proto_noBody'), response.status);
     }
     reader = response.body.getReader();
     // An abort that landed between fetch resolving and getReader() found no reader to cancel.
@@ -192,7 +189,7 @@ export async function* streamChat(req: ChatRequest): AsyncGenerator<string, void
       } else if (mode === 'json') {
         jsonParts.push(chunk);
         jsonChars += chunk.length;
-        if (jsonChars > MAX_JSON_BODY_CHARS) throw protocolError('the JSON answer is too large', response.status);
+        if (jsonChars > MAX_JSON_BODY_CHARS) throw protocolError(t('proto_jsonTooLarge'), response.status);
       }
       if (pieces.length !== 0) {
         gotContent = true;
@@ -203,19 +200,18 @@ export async function* streamChat(req: ChatRequest): AsyncGenerator<string, void
       if (decoder.done || bytes === undefined) break;
     }
 
-    if (mode === 'unknown') throw protocolError('the response was empty', response.status);
+    if (mode === 'unknown') throw protocolError(t('proto_empty'), response.status);
     if (mode === 'json') {
       const content = contentOfJsonAnswer(jsonParts.join(''), apiKey, response.status);
       if (content !== '') yield content;
       return;
     }
     if (decoder.parsed === 0 && (decoder.malformed > 0 || !decoder.done)) {
-      const sample = decoder.sample === undefined ? '' : ` (it began: ${redactSecret(decoder.sample, apiKey)})`;
-      throw protocolError(`no event in the stream could be read${sample}`, response.status);
+      throw protocolError(began(t('proto_noEvent'), decoder.sample, apiKey), response.status);
     }
     // Without [DONE], only content tells a finished answer from a dropped one.
     if (!decoder.done && !gotContent) {
-      throw protocolError('the stream ended before any content arrived', response.status);
+      throw protocolError(t('proto_noContent'), response.status);
     }
   } catch (error) {
     throw failure(error);
@@ -232,13 +228,13 @@ function contentOfJsonAnswer(body: string, apiKey: string, status: number): stri
   try {
     value = JSON.parse(body);
   } catch {
-    throw protocolError(`the answer was not valid JSON (it began: ${redactSecret(body.slice(0, 80), apiKey)})`, status);
+    throw protocolError(began(t('proto_badJson'), body.slice(0, 80), apiKey), status);
   }
   const answer = (typeof value === 'object' && value !== null ? value : {}) as ChunkLike;
   if (answer.error !== undefined && answer.error !== null) throw relayErrorFromPayload(answer.error, apiKey, status);
   const choice = answer.choices?.[0];
   const content = choice?.message?.content ?? choice?.delta?.content;
-  if (typeof content !== 'string') throw protocolError('the JSON answer had no message content', status);
+  if (typeof content !== 'string') throw protocolError(t('proto_jsonNoContent'), status);
   return content;
 }
 
@@ -292,22 +288,22 @@ function firstVisibleChar(text: string): string | undefined {
 }
 
 function protocolError(detail: string, status?: number): RelayError {
-  return new RelayError('protocol', `${summaryFor('protocol')}: ${detail}`, { status });
+  return new RelayError('protocol', withDetail(errorTitle('protocol'), detail), { status });
+}
+
+/** The first characters of an unreadable answer say most about what the relay sent instead. */
+function began(what: string, sample: string | undefined, apiKey: string): string {
+  return sample === undefined ? what : t('proto_began', { what, text: redactSecret(sample, apiKey) });
 }
 
 function htmlError(status: number): RelayError {
-  return protocolError('a web page (HTML) instead of an API response; check the API base URL', status);
-}
-
-function cancelledError(): RelayError {
-  return new RelayError('cancelled', summaryFor('cancelled'));
+  return protocolError(t('proto_html'), status);
 }
 
 function noop(): void {}
 
-/** "45 s", "10 min", "1.5 min". */
+/** "45 s", "10 min", "1.5 min" (in the current language). */
 export function durationText(ms: number): string {
   const s = ms / 1000;
-  if (s < 120) return `${Math.round(s * 10) / 10} s`;
-  return `${Math.round((s / 60) * 10) / 10} min`;
+  return s < 120 ? t('dur_s', { n: Math.round(s * 10) / 10 }) : t('dur_min', { n: Math.round((s / 60) * 10) / 10 });
 }

@@ -18,12 +18,17 @@ const KIND: Record<Exclude<TurnError['kind'], 'cancelled'>, Kind> = {
   interrupted: 'interrupted',
 };
 
+/** A failure's title in the current language ("The relay refused the API key"). */
+export function errorTitle(kind: TurnError['kind']): string {
+  return kind === 'cancelled' ? t('status_cancelled') : t(`err_${KIND[kind]}`);
+}
+
 /** What a failure means for the user and what to do next, in plain words. */
 export function describeError(e: TurnError): { title: string; advice?: string } {
-  if (e.kind === 'cancelled') return { title: t('status_cancelled') };
+  if (e.kind === 'cancelled') return { title: errorTitle(e.kind) };
   const k = KIND[e.kind];
   return {
-    title: t(`err_${k}`),
+    title: errorTitle(e.kind),
     advice: e.kind === 'rate-limit' && e.retryAfterSec ? t('err_rate_wait', { s: e.retryAfterSec }) : t(`err_${k}_do`),
   };
 }

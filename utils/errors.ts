@@ -52,6 +52,11 @@ export class RelayError extends Error {
   }
 }
 
+/** The user's (or a deleted thread's) abort: never shown, as a cancelled turn carries no error. */
+export function cancelled(): RelayError {
+  return new RelayError('cancelled', 'cancelled');
+}
+
 /** The stored form of a failure, as kept on a Turn. */
 export interface TurnError {
   /**

@@ -1,4 +1,7 @@
+import { errorTitle } from './error-text';
 import { RelayError, redactSecret, type ErrorKind } from './errors';
+import { t } from './i18n';
+import { isRecord } from './is-record';
 
 /** What a relay said about a failure, from whichever error shape it uses. */
 export interface ServerErrorInfo {
@@ -12,19 +15,6 @@ const MAX_SUMMARY_DETAIL = 200;
 
 const QUOTA_WORDS = /balance|quota|credit|insufficient|billing|余额|额度/i;
 const POLICY_WORDS = /content.?policy|moderation|safety|content.?filter|violat|违规|敏感|审核/i;
-
-const LABELS: Record<ErrorKind, string> = {
-  auth: 'The relay rejected the API key',
-  quota: 'The account has no balance or quota left',
-  'rate-limit': 'The relay is rate limiting requests',
-  'bad-request': 'The relay rejected the request',
-  'not-found': 'Not found; check the model name and the API base URL',
-  server: 'The relay reported a server error',
-  network: 'Network error',
-  protocol: 'The relay answered in an unexpected format',
-  timeout: 'The relay stopped sending data',
-  cancelled: 'Cancelled',
-};
 
 export function kindForStatus(status: number, info: ServerErrorInfo = {}, rawBody = ''): ErrorKind {
   // OpenAI itself answers 429 insufficient_quota: waiting will not help, topping up will.
@@ -134,9 +124,10 @@ function build(
   // Redact before truncating so a cut cannot leave half a key behind.
   const serverMessage =
     info.message === undefined ? undefined : truncate(redactSecret(info.message, apiKey), MAX_SERVER_MESSAGE);
-  const where = extra.status !== undefined && extra.status >= 300 ? ` (HTTP ${extra.status})` : '';
-  const detail = serverMessage ? `: ${truncate(serverMessage, MAX_SUMMARY_DETAIL)}` : '';
-  return new RelayError(kind, `${LABELS[kind]}${where}${detail}`, {
+  // In the words of the language set when it happened: the turn keeps this sentence.
+  let what = errorTitle(kind);
+  if (extra.status !== undefined && extra.status >= 300) what = t('errHttp', { what, status: extra.status });
+  return new RelayError(kind, withDetail(what, serverMessage && truncate(serverMessage, MAX_SUMMARY_DETAIL)), {
     status: extra.status,
     serverMessage,
     code: info.code === undefined ? undefined : redactSecret(info.code, apiKey),
@@ -148,8 +139,9 @@ export function truncate(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
-export function summaryFor(kind: ErrorKind): string {
-  return LABELS[kind];
+/** "What went wrong: the detail", or just what went wrong. */
+export function withDetail(what: string, detail?: string): string {
+  return detail ? t('errDetail', { what, detail }) : what;
 }
 
 function isQuotaCode(info: ServerErrorInfo): boolean {
@@ -179,8 +171,4 @@ function detailText(detail: unknown): string | undefined {
 
 function stringOf(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,6 +1,6 @@
-import { RelayError, redactSecret, type TurnError } from './errors';
+import { cancelled, RelayError, redactSecret, type TurnError } from './errors';
 import type { LiveProgress } from './live-progress';
-import { durationText, type ChatRequest } from './chat-stream';
+import type { ChatRequest } from './chat-stream';
 import { safeHttpUrl } from './safe-url';
 import type { Settings } from './settings';
 import { LIMITS } from './settings';
@@ -43,22 +43,6 @@ export interface RunnerDeps {
 
 /** How long after a request left a job may still be followed on its task source. */
 export const FOLLOW_DEADLINE_MS = 3 * 60 * 60_000;
-
-const FOLLOWING = "Following the job on the relay's task source instead; nothing was sent again.";
-
-/** What the UI says while a turn is followed on its task source. */
-export function resumeMessage(reason: ResumeReason, stallMs = 0): string {
-  switch (reason) {
-    case 'restart':
-      return `The browser restarted the extension while this video was generating. ${FOLLOWING}`;
-    case 'network':
-      return `The connection to the relay dropped. ${FOLLOWING}`;
-    case 'stall':
-      return `The relay sent nothing for ${durationText(stallMs)}, so the stream was stopped. ${FOLLOWING}`;
-    case 'incomplete':
-      return `The relay's answer ended without a usable video link. ${FOLLOWING}`;
-  }
-}
 
 /**
  * Re-parsing the whole report on every delta is O(n) per chunk; for a hostile multi-megabyte
@@ -143,7 +127,7 @@ export class JobRunner {
   async cancel(threadId: string, turnId: string): Promise<void> {
     const job = this.running.get(turnId);
     if (job) {
-      job.controller.abort(new RelayError('cancelled', 'Cancelled by you.'));
+      job.controller.abort(cancelled());
       return;
     }
     // Not running here: still pending, or left over from a stopped worker.
@@ -155,7 +139,7 @@ export class JobRunner {
   async remove(threadId: string): Promise<void> {
     for (const [turnId, job] of this.running) {
       if (job.threadId === threadId) {
-        job.controller.abort(new RelayError('cancelled', 'The thread was deleted.'));
+        job.controller.abort(cancelled());
         this.running.delete(turnId);
       }
     }
@@ -203,10 +187,7 @@ export class JobRunner {
                   status: 'interrupted',
                   finishedAt: this.now(),
                   resume: undefined,
-                  error: {
-                    kind: 'interrupted',
-                    message: `The browser stopped the extension while this video was generating, and the relay gave no task source link to follow it by.${t.taskId ? ` Its task id is ${t.taskId}.` : ''} What was received is kept; Retry starts a new generation (billed again).`,
-                  },
+                  error: { kind: 'interrupted', message: words('lost_restart', { task: taskIdText(t) }) },
                 }
               : t,
           );
@@ -234,9 +215,9 @@ export class JobRunner {
    * Follows a job on its task source until it completes or fails: progress and phase as the relay
    * reports them, then the video (and preview) from its JSON. Sends nothing to the API.
    */
-  private async follow(threadId: string, turnId: string, signal: AbortSignal, reason: ResumeReason, stallMs = 0): Promise<void> {
+  private async follow(threadId: string, turnId: string, signal: AbortSignal, reason: ResumeReason): Promise<void> {
     const begun = await this.patchTurn(threadId, turnId, (t) =>
-      isInFlight(t.status) ? { ...t, error: undefined, resume: { reason, since: this.now(), message: resumeMessage(reason, stallMs) } } : t,
+      isInFlight(t.status) ? { ...t, error: undefined, resume: { reason, since: this.now() } } : t,
     );
     if (!begun || !isInFlight(begun.turn.status)) return;
     const url = safeHttpUrl(begun.turn.taskSourceUrl);
@@ -287,14 +268,8 @@ export class JobRunner {
       }
       if (result.outcome === 'failed')
         return { ...base, status: 'failed', error: { kind: 'generation', message: result.failure, serverMessage: result.failure } };
-      return {
-        ...base,
-        status: 'interrupted',
-        error: {
-          kind: 'interrupted',
-          message: `Stopped following this job: ${redactSecret(result.reason, settings.apiKey)}.${t.taskId ? ` Its task id is ${t.taskId}.` : ''} What was received is kept; the relay may still finish it. Retry starts a new generation (billed again).`,
-        },
-      };
+      const why = redactSecret(result.reason, settings.apiKey);
+      return { ...base, status: 'interrupted', error: { kind: 'interrupted', message: words('lost_following', { reason: why, task: taskIdText(t) }) } };
     });
     if (finished && !isInFlight(finished.turn.status)) this.deps.onFinished?.(finished.thread, finished.turn);
   }
@@ -390,7 +365,7 @@ export class JobRunner {
     } catch (err) {
       if (err instanceof RelayError && err.kind === 'cancelled') cancelled = true;
       else if (err instanceof RelayError) error = err.toJSON();
-      else error = { kind: 'protocol', message: `Unexpected error: ${err instanceof Error ? err.message : String(err)}` };
+      else error = { kind: 'protocol', message: words('unexpectedError', { detail: err instanceof Error ? err.message : String(err) }) };
     }
     if (controller.signal.aborted && !error) cancelled = true;
     // The last read of the answer is folded into the final write below (one write, not two in
@@ -412,14 +387,11 @@ export class JobRunner {
       if (reason) {
         const absorbed = turn;
         await this.patchTurn(threadId, turnId, () => absorbed, true);
-        return this.follow(threadId, turnId, controller.signal, reason, settings.stallTimeoutMin * 60_000);
+        return this.follow(threadId, turnId, controller.signal, reason);
       }
     }
     if (error && (error.kind === 'timeout' || error.kind === 'network') && turn.taskId) {
-      error = {
-        ...error,
-        message: `${error.message}. The job (task ${turn.taskId}) may still finish on the relay, but it gave no task source link to follow it by. What was received is kept; Retry starts a new generation (billed again).`,
-      };
+      error = { ...error, message: words('lost_stream', { what: error.message, id: turn.taskId }) };
     }
     const last = turn;
     const finished = await this.patchTurn(threadId, turnId, () => this.settle({ ...last }, snap, cancelled ? 'cancelled' : error), true);
@@ -433,15 +405,12 @@ export class JobRunner {
     if (outcome === 'cancelled') return { ...base, status: 'cancelled' };
     if (outcome) return { ...base, status: 'failed', error: outcome };
     if (snap.phase === 'failed')
-      return { ...base, status: 'failed', error: { kind: 'generation', message: snap.failure ?? 'The relay reported that the generation failed.' } };
+      return { ...base, status: 'failed', error: { kind: 'generation', message: snap.failure ?? words('generationFailed') } };
     if (snap.videoUrl) return { ...base, status: 'completed', progress: 100, error: undefined };
     return {
       ...base,
       status: 'failed',
-      error: {
-        kind: 'protocol',
-        message: t.content ? 'The relay ended its answer without a video link.' : 'The relay ended its answer without any content.',
-      },
+      error: { kind: 'protocol', message: words(t.content ? 'endedNoLink' : 'endedEmpty') },
     };
   }
 
@@ -469,6 +438,11 @@ export class JobRunner {
     );
     return thread && turn ? { thread, turn } : undefined;
   }
+}
+
+/** " Its task id is …" for the sentences that tell a user how to find a lost job on the relay. */
+function taskIdText(t: Turn): string {
+  return t.taskId ? words('taskIdIs', { id: t.taskId }) : '';
 }
 
 export function checkPrompt(prompt: string): string {

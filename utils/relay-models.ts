@@ -1,6 +1,7 @@
 import { apiUrl } from './chat-stream';
 import { RelayError } from './errors';
 import { relayErrorFromHttp } from './http-error';
+import { t } from './i18n';
 
 export type ConnectionResult =
   | { ok: true; models: string[] }
@@ -35,9 +36,7 @@ export async function testConnection(
     return {
       ok: false,
       kind: timedOut ? 'timeout' : 'network',
-      message: timedOut
-        ? `The relay did not answer within ${timeoutMs / 1000} s.`
-        : `Cannot reach ${new URL(url).origin}. Check the URL and your connection.`,
+      message: timedOut ? t('conn_noAnswerIn', { s: timeoutMs / 1000 }) : t('conn_cannotReach', { origin: new URL(url).origin }),
     };
   }
   const body = await res.text().catch(() => '');
@@ -53,11 +52,7 @@ export async function testConnection(
   }
   const data = (json as { data?: unknown } | undefined)?.data;
   if (!Array.isArray(data)) {
-    return {
-      ok: false,
-      kind: 'incompatible',
-      message: 'The server answered, but not like an OpenAI-compatible API (no model list at /v1/models).',
-    };
+    return { ok: false, kind: 'incompatible', message: t('conn_noModelList') };
   }
   const models = data
     .map((m) => (typeof m === 'string' ? m : (m as { id?: unknown })?.id))

@@ -1,5 +1,7 @@
-import { RelayError, redactSecret } from './errors';
+import { cancelled, redactSecret } from './errors';
 import { parseRetryAfter } from './http-error';
+import { t } from './i18n';
+import { isRecord } from './is-record';
 import { safeHttpUrl } from './safe-url';
 
 /**
@@ -76,8 +78,6 @@ const FAILED = new Set(['failed', 'fail', 'failure', 'error', 'errored', 'cancel
 const GENERATING = new Set(['processing', 'in_progress', 'inprogress', 'running', 'generating', 'started', 'rendering', 'progress', 'active']);
 const QUEUED = new Set(['queued', 'queue', 'queuing', 'queueing', 'pending', 'waiting', 'submitted', 'created', 'not_started', 'new']);
 
-const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
-
 function statusOf(raw: unknown): TaskSourceStatus | undefined {
   if (typeof raw !== 'string' || raw.length > 100) return undefined;
   const s = raw.trim().toLowerCase().replace(/[\s-]+/g, '_');
@@ -129,7 +129,7 @@ function textOf(raw: unknown): string | undefined {
  * Returns a reason string when the value is not a task source at all.
  */
 export function readTaskSource(value: unknown): TaskSourceState | { invalid: string } {
-  if (!isRecord(value)) return { invalid: 'the task source did not answer with a JSON object' };
+  if (!isRecord(value)) return { invalid: t('src_notObject') };
   const layers: Record<string, unknown>[] = [value];
   for (const key of ['data', 'task', 'result', 'output']) {
     const inner = value[key];
@@ -160,7 +160,7 @@ export function readTaskSource(value: unknown): TaskSourceState | { invalid: str
     // No status word we know: a link or a reason still says enough; otherwise it is not ours.
     if (failure && !videoUrl) status = 'failed';
     else if (progress !== undefined || videoUrl) status = 'unknown';
-    else return { invalid: 'the task source JSON had no status we understand' };
+    else return { invalid: t('src_noStatus') };
   }
   const state: TaskSourceState = { status };
   if (progress !== undefined) state.progress = status === 'completed' ? 100 : progress;
@@ -168,7 +168,7 @@ export function readTaskSource(value: unknown): TaskSourceState | { invalid: str
   if (videoUrl) state.videoUrl = videoUrl;
   if (previewUrl) state.previewUrl = previewUrl;
   if (sid) state.sid = sid;
-  if (status === 'failed') state.failure = failure ?? textOf(value.message) ?? 'The relay reported that the generation failed.';
+  if (status === 'failed') state.failure = failure ?? textOf(value.message) ?? t('generationFailed');
   return state;
 }
 
@@ -221,24 +221,24 @@ async function pollOnce(url: string, doFetch: typeof fetch, signal: AbortSignal,
       return {
         ok: false,
         hard: !transient,
-        reason: `the task source answered HTTP ${res.status}`,
+        reason: t('src_http', { status: res.status }),
         ...(retryAfter !== undefined && { retryAfterMs: retryAfter * 1000 }),
       };
     }
     const body = await readBodyLimited(res, MAX_TASK_SOURCE_BYTES);
-    if (body === undefined) return { ok: false, hard: true, reason: 'the task source answer was too large' };
+    if (body === undefined) return { ok: false, hard: true, reason: t('src_tooLarge') };
     let value: unknown;
     try {
       value = JSON.parse(body);
     } catch {
-      return { ok: false, hard: true, reason: 'the task source did not answer JSON' };
+      return { ok: false, hard: true, reason: t('src_notJson') };
     }
     const state = readTaskSource(value);
     if ('invalid' in state) return { ok: false, hard: true, reason: state.invalid };
     return { ok: true, state };
   } catch {
-    if (signal.aborted) throw new RelayError('cancelled', 'Cancelled');
-    return { ok: false, hard: false, reason: ctrl.signal.aborted ? 'the task source did not answer in time' : 'the task source could not be reached' };
+    if (signal.aborted) throw cancelled();
+    return { ok: false, hard: false, reason: t(ctrl.signal.aborted ? 'src_slow' : 'src_unreachable') };
   } finally {
     clearTimeout(timer);
     signal.removeEventListener('abort', onAbort);
@@ -247,10 +247,10 @@ async function pollOnce(url: string, doFetch: typeof fetch, signal: AbortSignal,
 
 export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new RelayError('cancelled', 'Cancelled'));
+    if (signal?.aborted) return reject(cancelled());
     const onAbort = () => {
       clearTimeout(timer);
-      reject(new RelayError('cancelled', 'Cancelled'));
+      reject(cancelled());
     };
     const timer = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
@@ -267,7 +267,7 @@ export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> 
  */
 export async function followTaskSource(rawUrl: string, opts: FollowOptions = {}): Promise<FollowResult> {
   const url = safeHttpUrl(rawUrl);
-  if (!url) return { outcome: 'lost', reason: 'the task source link is not an http(s) link' };
+  if (!url) return { outcome: 'lost', reason: t('src_badLink') };
   const o = { ...FOLLOW_DEFAULTS, ...stripUndefined(opts) };
   const doFetch = opts.fetch ?? globalThis.fetch.bind(globalThis);
   const now = opts.now ?? Date.now;
@@ -282,20 +282,20 @@ export async function followTaskSource(rawUrl: string, opts: FollowOptions = {})
   let last: TaskSourceState | undefined;
   let lastProblem = '';
   for (;;) {
-    if (signal.aborted) throw new RelayError('cancelled', 'Cancelled');
+    if (signal.aborted) throw cancelled();
     const answer = await pollOnce(url, doFetch, signal, o.requestTimeoutMs, now);
     let wait: number | undefined;
     if (answer.ok) {
       hardErrors = 0;
       const state = answer.state;
       if (state.failure) state.failure = redact(state.failure);
-      if (state.status === 'failed') return { outcome: 'failed', state, failure: state.failure ?? 'The relay reported that the generation failed.' };
+      if (state.status === 'failed') return { outcome: 'failed', state, failure: state.failure ?? t('generationFailed') };
       if (state.videoUrl && (state.status === 'completed' || state.status === 'unknown'))
         return { outcome: 'completed', state: { ...state, status: 'completed', progress: 100, videoUrl: state.videoUrl } };
       if (state.status === 'completed') {
         completedWithoutLink++;
         if (completedWithoutLink >= o.maxCompletedWithoutLink)
-          return { outcome: 'lost', reason: 'the relay says the video is finished but gives no http(s) link to it' };
+          return { outcome: 'lost', reason: t('src_noVideoLink') };
       }
       const moved = !last || last.status !== state.status;
       await opts.onUpdate?.(state);
@@ -309,7 +309,7 @@ export async function followTaskSource(rawUrl: string, opts: FollowOptions = {})
     }
     wait ??= delay * (0.8 + 0.4 * random());
     if (opts.deadline !== undefined && now() + wait > opts.deadline)
-      return { outcome: 'lost', reason: lastProblem && !last ? lastProblem : 'the job did not finish in time' };
+      return { outcome: 'lost', reason: lastProblem && !last ? lastProblem : t('src_deadline') };
     await sleep(wait, signal);
   }
 }

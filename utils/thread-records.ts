@@ -1,3 +1,4 @@
+import { isRecord } from './is-record';
 import type { Thread, Turn, TurnStatus } from './threads';
 
 /**
@@ -8,14 +9,13 @@ const STATUSES: ReadonlySet<string> = new Set<TurnStatus>([
   'pending', 'queued', 'generating', 'completed', 'failed', 'cancelled', 'interrupted',
 ]);
 
-const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 const isStr = (x: unknown): x is string => typeof x === 'string';
 const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 const optStr = (x: unknown) => x === undefined || isStr(x);
 
 export function isTurn(x: unknown): x is Turn {
   return (
-    isObj(x) &&
+    isRecord(x) &&
     isStr(x.id) &&
     isStr(x.prompt) &&
     isStr(x.status) &&
@@ -30,14 +30,14 @@ export function isTurn(x: unknown): x is Turn {
     optStr(x.taskPageUrl) &&
     optStr(x.taskSourceUrl) &&
     (x.error === undefined || isTurnError(x.error)) &&
-    (x.resume === undefined || (isObj(x.resume) && isStr(x.resume.reason) && isNum(x.resume.since) && isStr(x.resume.message)))
+    (x.resume === undefined || (isRecord(x.resume) && isStr(x.resume.reason) && isNum(x.resume.since)))
   );
 }
 
 /** Pages render `message` and `serverMessage` as text: a non-string there must not reach them. */
 function isTurnError(x: unknown): boolean {
   return (
-    isObj(x) &&
+    isRecord(x) &&
     isStr(x.kind) &&
     isStr(x.message) &&
     optStr(x.serverMessage) &&
@@ -49,7 +49,7 @@ function isTurnError(x: unknown): boolean {
 
 export function isThread(x: unknown): x is Thread {
   return (
-    isObj(x) &&
+    isRecord(x) &&
     isStr(x.id) &&
     isStr(x.title) &&
     isStr(x.model) &&
@@ -95,5 +95,5 @@ export function sameIndexEntry(a: IndexEntry | undefined, b: IndexEntry): boolea
 }
 
 export function isIndexEntry(x: unknown): x is IndexEntry {
-  return isObj(x) && isStr(x.id) && isStr(x.title) && isNum(x.createdAt) && isNum(x.updatedAt);
+  return isRecord(x) && isStr(x.id) && isStr(x.title) && isNum(x.createdAt) && isNum(x.updatedAt);
 }

@@ -31,8 +31,8 @@ export interface Turn {
   error?: TurnError;
   /**
    * Set while the runner follows the job on its task source instead of the stream (the worker was
-   * restarted, the connection dropped, the stream stalled): why, since when, and a sentence for
-   * the UI. Nothing is sent again; cleared when the turn finishes.
+   * restarted, the connection dropped, the stream stalled): why and since when; the UI words it
+   * from the reason, in its own language. Nothing is sent again; cleared when the turn finishes.
    */
   resume?: TurnResume;
   createdAt: number;
@@ -47,7 +47,6 @@ export interface TurnResume {
   reason: ResumeReason;
   /** When following the task source began (ms since the epoch). */
   since: number;
-  message: string;
 }
 
 export interface Thread {

@@ -85,19 +85,21 @@ async function waitForTurn(page: Page, threadId: string, ok: (t: SeenTurn) => bo
 
 const finished = (t: Turn) => !['pending', 'queued', 'generating'].includes(t.status);
 
-/** Records, in the page, every `resume` state a turn goes through (it may last a second only). */
+/**
+ * Records, in the side panel, every "following the task source" note it shows (one may last a
+ * second only): what the user reads, in the panel's language.
+ */
 async function recordResumes(page: Page): Promise<() => Promise<string[]>> {
   await page.evaluate(() => {
     const seen: string[] = [];
     (globalThis as unknown as { __resumes: string[] }).__resumes = seen;
-    (globalThis as unknown as { chrome: { storage: { onChanged: { addListener(f: (c: Record<string, { newValue?: unknown }>) => void): void } } } }).chrome.storage.onChanged.addListener((changes) => {
-      for (const [key, { newValue }] of Object.entries(changes)) {
-        if (!key.startsWith('thread:')) continue;
-        for (const turn of (newValue as Thread | undefined)?.turns ?? []) {
-          if (turn.resume && seen[seen.length - 1] !== `${turn.resume.reason}: ${turn.resume.message}`) seen.push(`${turn.resume.reason}: ${turn.resume.message}`);
-        }
+    const look = () => {
+      for (const note of document.querySelectorAll('.turn__note')) {
+        const text = note.textContent ?? '';
+        if (text && !seen.includes(text)) seen.push(text);
       }
-    });
+    };
+    new MutationObserver(look).observe(document.body, { subtree: true, childList: true, characterData: true });
   });
   return () => page.evaluate(() => (globalThis as unknown as { __resumes: string[] }).__resumes);
 }
@@ -222,7 +224,7 @@ test('1. the worker is stopped mid-stream 20 times: every job resumes from its t
   // Resumed jobs were followed on their task source (without the key: see afterEach).
   const sourcePolls = relay.requests.filter((r) => r.kind === 'task' && r.path.endsWith('.json'));
   expect(sourcePolls.length).toBeGreaterThanOrEqual(jobs.filter((j) => j.withSource).length);
-  expect((await seenResumes()).some((r) => r.startsWith('restart: The browser restarted the extension'))).toBe(true);
+  expect((await seenResumes()).some((r) => r.startsWith('The browser restarted the extension'))).toBe(true);
   // Nothing left to do: no alarm keeps waking the worker.
   await expect.poll(() => alarm(panel)).toBeNull();
 
@@ -252,7 +254,7 @@ test('2. the relay drops the connection mid-stream: resumed from the task source
 
   const resumed = await waitForTurn(panel, withSource!, finished);
   expect(resumed).toMatchObject({ status: 'completed', videoUrl: relay.jobs[0]!.links.video, progress: 100 });
-  expect(await resumes()).toContainEqual(expect.stringMatching(/^network: The connection to the relay dropped\. Following the job/));
+  expect(await resumes()).toContainEqual(expect.stringMatching(/^The connection to the relay dropped\. Following the job/));
   await expect(article(panel, 'drop with source').getByText('Completed', { exact: true })).toBeVisible();
   await expect(article(panel, 'drop with source').locator('video')).toHaveAttribute('src', relay.jobs[0]!.links.video);
 
@@ -277,7 +279,7 @@ test('3 + 8. a silent stall past the stall timeout, and a relay that accepts and
   const [stallSource, stallBare, never] = await generateInOrder(panel, relay, ['stall with source', 'stall without source', 'never answers']);
 
   expect(await waitForTurn(panel, stallSource!, finished)).toMatchObject({ status: 'completed', videoUrl: relay.jobs[0]!.links.video });
-  expect(await resumes()).toContainEqual(expect.stringMatching(/^stall: The relay sent nothing for 3 s, so the stream was stopped\. Following the job/));
+  expect(await resumes()).toContainEqual(expect.stringMatching(/^The relay stopped sending data, so the stream was stopped\. Following the job/));
   await expect(article(panel, 'stall with source').getByText('Completed', { exact: true })).toBeVisible();
 
   expect(await waitForTurn(panel, stallBare!, finished)).toMatchObject({ status: 'failed', error: { kind: 'timeout' } });

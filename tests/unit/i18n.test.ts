@@ -131,3 +131,20 @@ describe('initI18n', () => {
     expect(t('generate')).toBe('Generate');
   });
 });
+
+describe('failures kept with a turn', () => {
+  it('are worded in the language in use when they happened, the relay’s own words untouched', async () => {
+    const { relayErrorFromHttp } = await import('@/utils/http-error');
+    const { durationText } = await import('@/utils/chat-stream');
+    const { followTaskSource } = await import('@/utils/task-source');
+    const body = '{"error":{"message":"invalid token sk-secret"}}';
+    expect(relayErrorFromHttp(401, new Headers(), body, 'sk-secret').message).toBe('The relay refused the API key (HTTP 401): invalid token ***');
+    expect(durationText(180_000)).toBe('3 min');
+
+    setMessages('zh-CN', zh as never, en as never);
+    expect(relayErrorFromHttp(401, new Headers(), body, 'sk-secret').message).toBe('中转站拒绝了 API 密钥（HTTP 401）：invalid token ***');
+    expect(durationText(180_000)).toBe('3 分钟');
+    expect(durationText(45_000)).toBe('45 秒');
+    expect(await followTaskSource('javascript:alert(1)')).toEqual({ outcome: 'lost', reason: '任务来源链接不是 http(s) 链接' });
+  });
+});

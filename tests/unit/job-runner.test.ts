@@ -326,7 +326,7 @@ describe('JobRunner recovery and resume', () => {
     expect(turn.error).toBeUndefined();
     // While it was followed the turn said so, and showed the relay's progress.
     const following = seen.find((t) => t.resume);
-    expect(following?.resume).toMatchObject({ reason: 'restart', message: expect.stringMatching(/restarted the extension.*nothing was sent again/) });
+    expect(following?.resume).toEqual({ reason: 'restart', since: expect.any(Number) });
     expect(seen.some((t) => t.status === 'generating' && t.progress === 70)).toBe(true);
     expect(finished.map((t) => t.status)).toEqual(['completed']);
   });
@@ -403,7 +403,7 @@ describe('JobRunner recovery and resume', () => {
     await runner.idle();
     expect(relay.calls).toHaveLength(1);
     expect(follow.calls.map((c) => c.url)).toEqual([SOURCE]);
-    expect(seen.find((x) => x.resume)?.resume).toMatchObject({ reason: 'network', message: expect.stringMatching(/connection to the relay dropped/) });
+    expect(seen.find((x) => x.resume)?.resume).toEqual({ reason: 'network', since: expect.any(Number) });
     expect((await stored(t.id)).turns[0]).toMatchObject({ status: 'completed', videoUrl: 'https://files.test/9.mp4', content: head.join('') });
   });
 
@@ -414,7 +414,7 @@ describe('JobRunner recovery and resume', () => {
     const { runner, seen } = await followSetup(follow, relay, { stallTimeoutMin: 0.05 });
     const a = await runner.start('a', 'sora-2', 'popup');
     await runner.idle();
-    expect(seen.find((x) => x.resume)?.resume).toMatchObject({ reason: 'stall', message: expect.stringMatching(/sent nothing for 3 s/) });
+    expect(seen.find((x) => x.resume)?.resume).toEqual({ reason: 'stall', since: expect.any(Number) });
     expect((await stored(a.id)).turns[0]!.status).toBe('completed');
 
     const b = await runner.start('b', 'sora-2', 'popup');

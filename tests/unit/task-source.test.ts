@@ -53,7 +53,7 @@ describe('readTaskSource', () => {
     expect(readTaskSource({ status: 'completed', url: VIDEO, gif_url: GIF })).toEqual({ status: 'completed', progress: 100, videoUrl: VIDEO, previewUrl: GIF });
     expect(readTaskSource({ status: 'succeeded', url: null, data: { url: VIDEO } })).toMatchObject({ status: 'completed', videoUrl: VIDEO });
     expect(readTaskSource({ status: 'failed', failure_reason: 'content policy' })).toEqual({ status: 'failed', failure: 'content policy' });
-    expect(readTaskSource({ status: 'FAILED' })).toMatchObject({ status: 'failed', failure: 'The relay reported that the generation failed.' });
+    expect(readTaskSource({ status: 'FAILED' })).toMatchObject({ status: 'failed', failure: 'The generation failed.' });
   });
 
   it('reads the variants relays use', () => {
