@@ -172,11 +172,6 @@ export class ThreadWriter {
     else void this.flushOne(id);
   }
 
-  /** True while some thread's newest state exists only in memory. */
-  get unsaved(): boolean {
-    return this.failing.size > 0;
-  }
-
   private async putStrict(thread: Thread): Promise<void> {
     const id = thread.id;
     const before = { latest: this.latest.get(id), entry: this.index.find((e) => e.id === id) };

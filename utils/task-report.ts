@@ -1,3 +1,5 @@
+import { errorInfoFromValue } from './http-error';
+import { isRecord } from './is-record';
 import { safeHttpUrl } from './safe-url';
 
 /** The state of a video job as read from the assistant's accumulated markdown report. */
@@ -46,26 +48,23 @@ const SID_RE = /\bsid\s{0,5}[:：=]\s{0,5}`?\s{0,5}([\w.-]{1,200})`?/i;
 const TOKEN_RE = /^[\w.-]{1,200}$/;
 
 const FAIL_ZH_RE = /失败|出错|错误|异常|已取消|超时/;
-const FAIL_EN_RE = /\bfailed\b|\bfailure\b|\berror\b|\bcancell?ed\b|\btimed out\b/i;
+const FAIL_EN_RE = /\b(?:fail(?:ed|ure)|error|cancell?ed|timed out)\b/i;
 const FAIL_MARK_RE = /❌|⛔|🚫/u;
 /** 审核 (moderation) is a failure unless it is under way (正在审核, 审核中) or passed (审核通过). */
 const POLICY_ZH_RE = /违规|违反|不合规|敏感(?:内容|词)|未通过|不通过|没通过|被拒|(?<!正在|等待)审核(?!中|通过)/;
-const POLICY_EN_RE =
-  /\bviolat|content[\s_-]{0,3}polic|\bmoderation\b|\bflagged\b|\bguardrails?\b|\bblocked\b|\brejected\b|\bnsfw\b/i;
+const POLICY_EN_RE = /\bviolat|content[\s_-]{0,3}polic|\b(?:moderation|flagged|guardrails?|blocked|rejected|nsfw)\b/i;
 
 const COMPLETE_ZH_RE = /生成完成|任务完成|已完成|视频完成|生成成功|任务成功|^完成|^成功/;
-const COMPLETE_EN_RE =
-  /\bcompleted?\b|\bdone\b|\bfinished\b|\bsucceeded\b|\bsuccess(?:ful|fully)?\b|\bready\b/i;
-const GENERATING_RE =
-  /生成中|处理中|进行中|渲染中|制作中|运行中|开始生成|\bgenerating\b|\bprocessing\b|\bin progress\b|\brunning\b|\brendering\b/i;
-const QUEUED_RE = /排队|等待|已提交|提交成功|\bqueu|\bwaiting\b|\bpending\b|\bsubmitted\b/i;
+const COMPLETE_EN_RE = /\b(?:completed?|done|finished|succeeded|success(?:ful|fully)?|ready)\b/i;
+const GENERATING_RE = /生成中|处理中|进行中|渲染中|制作中|运行中|开始生成|\b(?:generating|processing|in progress|running|rendering)\b/i;
+const QUEUED_RE = /排队|等待|已提交|提交成功|\bqueu|\b(?:waiting|pending|submitted)\b/i;
 
 // Link labels. Checked in this order: task source, task page (the "data" links, more specific
 // than the generic preview words: 数据预览 before 预览), then preview vs video, then extension.
-const SOURCE_LABEL_RE = /原始数据|源数据|\bsource\b|\braw\b|\bjson\b/i;
-const PAGE_LABEL_RE = /数据预览|任务详情|任务页|详情|task\s{0,3}page|\bdetails?\b|preview\s{0,3}data|data\s{0,3}preview/i;
-const PREVIEW_LABEL_RE = /预览|封面|缩略图|截图|\bpreview\b|\bcover\b|\bthumb(?:nail)?s?\b|\bposter\b|\bimage\b|\bimg\b|\bgif\b/i;
-const VIDEO_LABEL_RE = /视频|播放|下载|影片|▶|\bvideos?\b|\bplay|\bwatch\b|\bdownload|\bmp4\b/i;
+const SOURCE_LABEL_RE = /原始数据|源数据|\b(?:source|raw|json)\b/i;
+const PAGE_LABEL_RE = /数据预览|详情|任务页|task\s{0,3}page|\bdetails?\b|preview\s{0,3}data|data\s{0,3}preview/i;
+const PREVIEW_LABEL_RE = /预览|封面|缩略图|截图|\b(?:preview|cover|thumb(?:nail)?s?|poster|image|img|gif)\b/i;
+const VIDEO_LABEL_RE = /视频|播放|下载|影片|▶|\bplay|\bdownload|\b(?:videos?|watch|mp4)\b/i;
 
 const MEDIA_EXT = new Set(['mp4', 'webm', 'mov', 'm4v']);
 const IMAGE_EXT = new Set(['webp', 'png', 'jpg', 'jpeg', 'gif', 'avif']);
@@ -124,19 +123,10 @@ function parseJson(text: string): unknown {
   }
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** The message of an upstream error object: `message`, `error.message`, `error` (a string), `msg`. */
+/** The message of an upstream error object, in whichever shape the relay passed it on. */
 function errorMessage(v: unknown): string | undefined {
   if (!isRecord(v)) return undefined;
-  const err = v.error;
-  const candidates = [v.message, isRecord(err) ? err.message : err, v.msg, v.detail];
-  for (const c of candidates) {
-    if (typeof c === 'string' && c.trim()) return c.trim().slice(0, MAX_FAILURE_CHARS);
-  }
-  return undefined;
+  return errorInfoFromValue(v).message?.trim().slice(0, MAX_FAILURE_CHARS) || undefined;
 }
 
 function isDigit(c: string | undefined): boolean {
