@@ -19,6 +19,35 @@ function noInnerHtml(): Plugin {
   };
 }
 
+/** What the extension may use; also decides which of the polyfill's API tables are kept. */
+const PERMISSIONS = ['storage', 'unlimitedStorage', 'alarms', 'contextMenus', 'notifications', 'downloads'];
+/** Namespaces every extension has without asking (and `commands`, declared in the manifest). */
+const OPEN_NAMESPACES = ['runtime', 'i18n', 'extension', 'tabs', 'windows', 'permissions', 'management', 'commands'];
+
+/**
+ * webextension-polyfill carries a call table for ~25 API namespaces and only uses the entries of
+ * namespaces that exist on `chrome`. Those this extension has no permission for never exist, so
+ * their tables are dead weight in every page and in the worker (~0.5 KB gzipped each). They are
+ * dropped at build time; a namespace without a table is passed through as the browser's own,
+ * which is how `action` and `sidePanel` already work (MV3 Chrome APIs return promises), and
+ * Firefox never reads the table (it has a native `browser`).
+ */
+export function pruneWebextPolyfill(keep: readonly string[]): Plugin {
+  const table = /(const apiMetadata = )(\{[\s\S]*?\n {6}\});/;
+  return {
+    name: 'sora-threads:prune-webext-polyfill',
+    enforce: 'pre',
+    transform(code, id) {
+      if (!/[\\/]webextension-polyfill[\\/]dist[\\/]browser-polyfill\.js$/.test(id)) return null;
+      const found = table.exec(code);
+      if (!found?.[2]) throw new Error('webextension-polyfill changed: its API table was not found; update pruneWebextPolyfill');
+      const all = JSON.parse(found[2]) as Record<string, unknown>;
+      const kept = Object.fromEntries(Object.entries(all).filter(([name]) => keep.includes(name)));
+      return { code: code.replace(table, `$1${JSON.stringify(kept)};`), map: null };
+    },
+  };
+}
+
 // Host access: localhost relays are granted at install (they are the dev/test relays and cost
 // the user nothing to trust); any other API origin is an optional permission requested when the
 // user saves it in Options, so the store listing never asks for <all_urls> up front.
@@ -31,7 +60,7 @@ export default defineConfig({
     default_locale: 'en',
     name: '__MSG_extName__',
     description: '__MSG_extDescription__',
-    permissions: ['storage', 'unlimitedStorage', 'alarms', 'contextMenus', 'notifications', 'downloads', ...(browser === 'firefox' ? [] : ['sidePanel'])],
+    permissions: [...PERMISSIONS, ...(browser === 'firefox' ? [] : ['sidePanel'])],
     host_permissions: ['http://127.0.0.1/*', 'http://localhost/*'],
     optional_host_permissions: ['https://*/*', 'http://*/*'],
     action: { default_title: '__MSG_actionTitle__' },
@@ -53,7 +82,7 @@ export default defineConfig({
     },
   }),
   vite: () => ({
-    plugins: [preact({ prerender: { enabled: false } }), noInnerHtml()],
+    plugins: [preact({ prerender: { enabled: false } }), noInnerHtml(), pruneWebextPolyfill([...PERMISSIONS, ...OPEN_NAMESPACES])],
     build: {
       rollupOptions: {
         output: {
@@ -62,7 +91,7 @@ export default defineConfig({
           // without dragging its dependencies in, so the options page does not load it.
           advancedChunks: {
             includeDependenciesRecursively: false,
-            groups: [{ name: 'threads', test: /[\\/]utils[\\/](store-read|thread-records|threads|live-progress|side-panel)\./ }],
+            groups: [{ name: 'threads', test: /[\\/]utils[\\/](store-read|thread-records|threads|live-progress|side-panel|is-record)\./ }],
           },
         },
       },
