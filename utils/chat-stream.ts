@@ -18,6 +18,8 @@ export interface ChatRequest {
   signal?: AbortSignal;
   /** Abort with a 'timeout' RelayError after this long without a byte. Default 10 min. */
   stallTimeoutMs?: number;
+  /** After a chunk with a finish_reason, end normally if neither [DONE] nor the close comes within this. */
+  finishGraceMs?: number;
   /** Injected for tests; defaults to globalThis.fetch. */
   fetch?: typeof fetch;
 }
@@ -25,6 +27,9 @@ export interface ChatRequest {
 // Implementation lives below this line (see tests/unit/chat-stream.test.ts).
 
 const DEFAULT_STALL_MS = 600_000;
+// A usage chunk may still follow the finish_reason; then [DONE]. A relay that sends neither and
+// keeps the socket open has still said everything: its answer ends here, not at the stall timeout.
+const DEFAULT_FINISH_GRACE_MS = 3_000;
 // Error bodies and non-stream JSON answers are read whole; these bound that.
 const MAX_ERROR_BODY_BYTES = 32 * 1024;
 const MAX_JSON_BODY_CHARS = 8 * 1024 * 1024;
@@ -58,7 +63,7 @@ export function chatCompletionsUrl(baseUrl: string): string {
 
 interface ChunkLike {
   error?: unknown;
-  choices?: { delta?: { content?: unknown }; message?: { content?: unknown } }[];
+  choices?: { delta?: { content?: unknown }; message?: { content?: unknown }; finish_reason?: unknown }[];
 }
 
 /** Streams the assistant's content deltas; throws RelayError for every failure. */
@@ -72,6 +77,9 @@ export async function* streamChat(req: ChatRequest): AsyncGenerator<string, void
   // One controller aborts the request for every reason; the flags say which reason it was.
   const ctrl = new AbortController();
   let stalled = false;
+  /** The relay finished its answer (finish_reason) and then left the stream open past the grace. */
+  let finishedOpen = false;
+  let grace: ReturnType<typeof setTimeout> | undefined;
   /** Headers arrived: a stall after this is a stream gone quiet, before it a request never answered. */
   let responded = false;
   let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
@@ -82,7 +90,9 @@ export async function* streamChat(req: ChatRequest): AsyncGenerator<string, void
   const checkStall = (): void => {
     const idle = Date.now() - lastByteAt;
     if (idle >= stallMs) {
-      stalled = true;
+      // Silence after the answer said it was finished is the same open socket, not a stall.
+      if (grace !== undefined) finishedOpen = true;
+      else stalled = true;
       ctrl.abort();
     } else {
       timer = setTimeout(checkStall, stallMs - idle);
@@ -160,8 +170,15 @@ export async function* streamChat(req: ChatRequest): AsyncGenerator<string, void
         streamError = relayErrorFromPayload(chunk.error, apiKey, response.status);
         return;
       }
-      const content = chunk.choices?.[0]?.delta?.content;
+      const choice = chunk.choices?.[0];
+      const content = choice?.delta?.content;
       if (typeof content === 'string' && content !== '') pieces.push(content);
+      if (typeof choice?.finish_reason === 'string' && grace === undefined) {
+        grace = setTimeout(() => {
+          finishedOpen = true;
+          ctrl.abort();
+        }, req.finishGraceMs ?? DEFAULT_FINISH_GRACE_MS);
+      }
     });
 
     // The body's first visible character decides its format: some relays ignore
@@ -174,6 +191,7 @@ export async function* streamChat(req: ChatRequest): AsyncGenerator<string, void
       // read() inlined: this loop runs once per network chunk, and a wrapping async function
       // would cost every chunk one more promise.
       const next = await reader.read();
+      if (finishedOpen) break;
       if (ctrl.signal.aborted) throw failure(undefined);
       const bytes = next.done ? undefined : next.value;
       if (bytes !== undefined) lastByteAt = Date.now();
@@ -214,9 +232,13 @@ export async function* streamChat(req: ChatRequest): AsyncGenerator<string, void
       throw protocolError(t('proto_noContent'), response.status);
     }
   } catch (error) {
+    // The answer was complete; only the read of its open socket was cut (our own verdicts on the
+    // answer are RelayErrors and still stand).
+    if (finishedOpen && !(error instanceof RelayError)) return;
     throw failure(error);
   } finally {
     clearTimeout(timer);
+    clearTimeout(grace);
     external?.removeEventListener('abort', onExternalAbort);
     void reader?.cancel().catch(noop);
   }

@@ -263,7 +263,7 @@ test('2. the relay drops the connection mid-stream: resumed from the task source
   const box = article(panel, 'drop without source');
   await expect(box.getByText('Failed', { exact: true })).toBeVisible();
   await expect(box).toContainText('Connection lost');
-  await expect(box).toContainText('Network error');
+  await expect(box).toContainText('Connection lost: ');
   await expect(box).toContainText(`The job (task ${relay.jobs[1]!.taskId}) may still finish on the relay`);
   await expect(box.getByRole('button', { name: 'Retry' })).toBeVisible();
   // The content received before the drop is kept.
@@ -285,7 +285,7 @@ test('3 + 8. a silent stall past the stall timeout, and a relay that accepts and
   expect(await waitForTurn(panel, stallBare!, finished)).toMatchObject({ status: 'failed', error: { kind: 'timeout' } });
   const bare = article(panel, 'stall without source');
   await expect(bare).toContainText('The relay stopped answering');
-  await expect(bare).toContainText('The relay stopped sending data for 3 s, so the stream was stopped');
+  await expect(bare).toContainText('The relay sent nothing for 3 s, so the stream was stopped');
   await expect(bare).toContainText('raise the stall timeout');
 
   expect(await waitForTurn(panel, never!, finished)).toMatchObject({ status: 'failed', error: { kind: 'timeout' } });
@@ -294,6 +294,20 @@ test('3 + 8. a silent stall past the stall timeout, and a relay that accepts and
   // The relay saw the never-answered request closed by the client, not left hanging.
   await expect.poll(() => relay.openStreams).toBe(0);
   expect(relay.chatRequests()).toHaveLength(3);
+});
+
+test('3b. the answer ends with its finish_reason but the relay never sends [DONE] and keeps the socket open: completed, not left to stall', async ({ openPage, relay }) => {
+  // The default 10 min stall timeout: without the finish grace this turn would hang for minutes.
+  const panel = await setUp(openPage, relay);
+  relay.enqueue({ name: 'open-after-stop', slow: 0.3, noSource: true });
+  const { threadId } = await generate(panel, 'open after stop');
+  expect(await waitForTurn(panel, threadId, finished, 20_000)).toMatchObject({ status: 'completed', videoUrl: relay.jobs[0]!.links.video, progress: 100 });
+  const box = article(panel, 'open after stop');
+  await expect(box.getByText('Completed', { exact: true })).toBeVisible();
+  await expect(box.locator('video')).toHaveAttribute('src', relay.jobs[0]!.links.video);
+  // The client closed the socket the relay held open.
+  await expect.poll(() => relay.openStreams).toBe(0);
+  expect(relay.chatRequests()).toHaveLength(1);
 });
 
 test('4. HTTP 400/401/403/404/429/500, with JSON and with plain-text bodies: the reason, the relay\'s words, what to do', async ({ openPage, relay }) => {

@@ -2,7 +2,8 @@ import type { Framing } from './framing';
 import type { ReportVariant } from './report';
 
 /** Transport failures, laid over any report. */
-export type Fault = 'none' | 'http-error' | 'stream-error' | 'drop' | 'stall' | 'never' | 'no-done' | 'malformed';
+/** 'open-after-stop': the whole answer and its finish_reason, then no [DONE] and the socket kept open. */
+export type Fault = 'none' | 'http-error' | 'stream-error' | 'drop' | 'stall' | 'never' | 'no-done' | 'open-after-stop' | 'malformed';
 
 export type ScenarioName =
   | 'seed'
@@ -73,7 +74,7 @@ const REPORT_NAMES: readonly ScenarioName[] = [
   'big',
 ];
 
-const FAULT_NAMES: readonly ScenarioName[] = ['http-error', 'stream-error', 'drop', 'stall', 'never', 'no-done', 'malformed'];
+const FAULT_NAMES: readonly ScenarioName[] = ['http-error', 'stream-error', 'drop', 'stall', 'never', 'no-done', 'open-after-stop', 'malformed'];
 
 export const SCENARIO_NAMES: readonly ScenarioName[] = [...Object.keys(FRAMING_NAMES), 'split-utf8', ...REPORT_NAMES, ...FAULT_NAMES] as ScenarioName[];
 

@@ -78,6 +78,9 @@ export function planStream(scenario: ResolvedScenario, report: Report, meta: Chu
     case 'no-done':
       steps = toSteps(writes);
       break;
+    case 'open-after-stop':
+      steps = [...toSteps(writes), { delayMs: scenario.delayMs, action: 'stall' }];
+      break;
     default:
       steps = toSteps([...writes, { delayMs: 0, text: frameDone(framing) }]);
   }

@@ -488,6 +488,42 @@ describe('streamChat network, cancel and stall', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('a finish_reason and then an open, silent socket: the answer ends after the grace, not at the stall timeout', async () => {
+    vi.useFakeTimers();
+    const done = `data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n`;
+    const { fetch, state } = sse({ chunks: [chunk('> 生成完成 ✅'), done], then: 'hang' });
+    let settled = false;
+    const pending = collect(streamChat(request(fetch, { stallTimeoutMs: 600_000 }))).finally(() => (settled = true));
+    await vi.advanceTimersByTimeAsync(2_900);
+    expect(settled).toBe(false);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(await pending).toEqual(['> 生成完成 ✅']);
+    expect(state.cancelled).toBe(true);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('a usage chunk and [DONE] inside the grace end the answer as usual, with everything in it', async () => {
+    vi.useFakeTimers();
+    const stop = `data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n`;
+    const usage = `data: {"choices":[],"usage":{"total_tokens":9}}\n\n`;
+    const { fetch } = sse({ chunks: [chunk('a'), stop, chunk('b'), usage, 'data: [DONE]\n\n'], delayMs: 500 });
+    const pending = collect(streamChat(request(fetch)));
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(await pending).toEqual(['a', 'b']);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('a finish_reason with nothing before it is still an answer without content', async () => {
+    vi.useFakeTimers();
+    const stop = `data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n`;
+    const { fetch } = sse({ chunks: [stop], then: 'hang' });
+    const pending = failure(collect(streamChat(request(fetch, { finishGraceMs: 1_000 }))));
+    await vi.advanceTimersByTimeAsync(1_100);
+    const error = await pending;
+    expect(error.kind).toBe('protocol');
+    expect(error.message).toMatch(/ended before any content arrived/);
+  });
+
   it('an early return() cancels the body and clears the stall timer', async () => {
     vi.useFakeTimers();
     const { fetch, state } = sse({ chunks: [chunk('a'), chunk('b')], then: 'hang' });

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { createParser } from 'eventsource-parser';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startRelay, type Relay, type RelayJob, type ScenarioName, type ScenarioSpec } from '../relay/index';
+import { streamChat, type ChatMessage } from '../../utils/chat-stream';
+import { parseTaskReport } from '../../utils/task-report';
 
 const FIXTURE = readFileSync(new URL('../fixtures/seed-stream.txt', import.meta.url), 'utf8');
 const MP4 = readFileSync(new URL('../fixtures/media/sample.mp4', import.meta.url));
@@ -264,6 +266,15 @@ describe('faults', () => {
     expect(text).toContain('data: not json at all\n\n');
     const { content } = sseContent(text);
     expect(normalizeRelayContent(content, job)).toBe(FIXTURE_CONTENT);
+  });
+
+  it('open-after-stop sends the whole answer and its finish_reason, then holds the socket open; the client ends it after the grace', async () => {
+    relay.setScenario({ name: 'open-after-stop', slow: 0 });
+    let content = '';
+    // Without the grace this would wait for the 60 s stall timeout (and the test time out).
+    for await (const piece of streamChat({ baseUrl: relay.url, apiKey: KEY, model: 'sora-2', messages: SEED_REQUEST.messages as ChatMessage[], finishGraceMs: 300, stallTimeoutMs: 60_000 })) content += piece;
+    expect(parseTaskReport(content)).toMatchObject({ phase: 'completed', videoUrl: relay.jobs.at(-1)!.links.video });
+    await expect.poll(() => relay.openStreams).toBe(0);
   });
 
   it('drop destroys the socket mid-stream', async () => {
