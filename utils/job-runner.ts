@@ -132,7 +132,7 @@ export class JobRunner {
     }
     // Not running here: still pending, or left over from a stopped worker.
     await this.patchTurn(threadId, turnId, (t) =>
-      isActive(t.status) ? { ...t, status: 'cancelled', finishedAt: this.now() } : t,
+      isActive(t.status) ? this.ended(t, { status: 'cancelled' }) : t,
     );
   }
 
@@ -182,13 +182,7 @@ export class JobRunner {
         } else {
           const finished = await this.patchTurn(thread.id, turn.id, (t) =>
             isInFlight(t.status)
-              ? {
-                  ...t,
-                  status: 'interrupted',
-                  finishedAt: this.now(),
-                  resume: undefined,
-                  error: { kind: 'interrupted', message: words('lost_restart', { task: taskIdText(t) }) },
-                }
+              ? this.ended(t, { status: 'interrupted', error: { kind: 'interrupted', message: words('lost_restart', { task: taskIdText(t) }) } })
               : t,
           );
           if (finished) this.deps.onFinished?.(finished.thread, finished.turn);
@@ -249,13 +243,11 @@ export class JobRunner {
 
     const finished = await this.patchTurn(threadId, turnId, (t) => {
       if (!isInFlight(t.status)) return t;
-      const base: Turn = { ...t, finishedAt: this.now(), resume: undefined };
-      if (result === 'cancelled') return { ...base, status: 'cancelled' };
+      if (result === 'cancelled') return this.ended(t, { status: 'cancelled' });
       if (result.outcome === 'completed') {
         const { state } = result;
         const sid = t.sid ?? state.sid;
-        return {
-          ...base,
+        return this.ended(t, {
           status: 'completed',
           progress: 100,
           error: undefined,
@@ -264,12 +256,12 @@ export class JobRunner {
           ...(sid && { sid }),
           // The next turn sends this text back and the relay finds the video to remix by its sid.
           content: sid && !t.content.includes(sid) ? `${t.content}\n> sid: ${sid}\n` : t.content,
-        };
+        });
       }
       if (result.outcome === 'failed')
-        return { ...base, status: 'failed', error: { kind: 'generation', message: result.failure, serverMessage: result.failure } };
+        return this.ended(t, { status: 'failed', error: { kind: 'generation', message: result.failure, serverMessage: result.failure } });
       const why = redactSecret(result.reason, settings.apiKey);
-      return { ...base, status: 'interrupted', error: { kind: 'interrupted', message: words('lost_following', { reason: why, task: taskIdText(t) }) } };
+      return this.ended(t, { status: 'interrupted', error: { kind: 'interrupted', message: words('lost_following', { reason: why, task: taskIdText(t) }) } });
     });
     if (finished && !isInFlight(finished.turn.status)) this.deps.onFinished?.(finished.thread, finished.turn);
   }
@@ -401,17 +393,16 @@ export class JobRunner {
 
   /** The final state of a turn whose answer has ended. */
   private settle(t: Turn, snap: TaskSnapshot, outcome: TurnError | 'cancelled' | undefined): Turn {
-    const base: Turn = { ...t, finishedAt: this.now(), resume: undefined };
-    if (outcome === 'cancelled') return { ...base, status: 'cancelled' };
-    if (outcome) return { ...base, status: 'failed', error: outcome };
-    if (snap.phase === 'failed')
-      return { ...base, status: 'failed', error: { kind: 'generation', message: snap.failure ?? words('generationFailed') } };
-    if (snap.videoUrl) return { ...base, status: 'completed', progress: 100, error: undefined };
-    return {
-      ...base,
-      status: 'failed',
-      error: { kind: 'protocol', message: words(t.content ? 'endedNoLink' : 'endedEmpty') },
-    };
+    if (outcome === 'cancelled') return this.ended(t, { status: 'cancelled' });
+    if (outcome) return this.ended(t, { status: 'failed', error: outcome });
+    if (snap.phase === 'failed') return this.ended(t, { status: 'failed', error: { kind: 'generation', message: snap.failure ?? words('generationFailed') } });
+    if (snap.videoUrl) return this.ended(t, { status: 'completed', progress: 100, error: undefined });
+    return this.ended(t, { status: 'failed', error: { kind: 'protocol', message: words(t.content ? 'endedNoLink' : 'endedEmpty') } });
+  }
+
+  /** A turn at its end: when, and no longer following anything. */
+  private ended(t: Turn, end: Partial<Turn> & { status: Turn['status'] }): Turn {
+    return { ...t, finishedAt: this.now(), resume: undefined, ...end };
   }
 
   private activeThreads() {

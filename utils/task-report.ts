@@ -129,10 +129,6 @@ function errorMessage(v: unknown): string | undefined {
   return errorInfoFromValue(v).message?.trim().slice(0, MAX_FAILURE_CHARS) || undefined;
 }
 
-function isDigit(c: string | undefined): boolean {
-  return c !== undefined && c >= '0' && c <= '9';
-}
-
 interface Num {
   value: number;
   end: number;
@@ -145,27 +141,19 @@ interface Nums {
   lastPercent?: Num;
 }
 
-/** The numbers (`76`, `45.5`; `36..44` is two numbers) of `s` from `from`: one linear pass. */
+/** A number (`76`, `45.5`; `36..44` is two numbers) and whether a `%` follows it. */
+const NUMBER_RE = /\d+(?:\.\d+)?( *%)?/g;
+
+/** The numbers of `s` from `from`: one linear pass. */
 function numbersIn(s: string, from: number): Nums {
   const out: Nums = {};
-  let i = from;
-  while (i < s.length) {
-    if (!isDigit(s[i])) {
-      i++;
-      continue;
-    }
-    const start = i;
-    while (isDigit(s[i])) i++;
-    if (s[i] === '.' && isDigit(s[i + 1])) {
-      i++;
-      while (isDigit(s[i])) i++;
-    }
-    const num: Num = { value: Number(s.slice(start, i)), end: i };
+  NUMBER_RE.lastIndex = from;
+  for (let m; (m = NUMBER_RE.exec(s)); ) {
+    const digits = m[0].length - (m[1]?.length ?? 0);
+    const num: Num = { value: Number(m[0].slice(0, digits)), end: m.index + digits };
     out.beforeLast = out.last;
     out.last = num;
-    let j = i;
-    while (s[j] === ' ') j++;
-    if (s[j] === '%') out.lastPercent = num;
+    if (m[1]) out.lastPercent = num;
   }
   return out;
 }
@@ -176,13 +164,7 @@ function clampProgress(n: number): number {
 
 /** Leading `>` quote markers and blanks. */
 function stripQuote(line: string): string {
-  let i = 0;
-  while (i < line.length) {
-    const c = line[i];
-    if (c === '>' || c === ' ' || c === '\t' || c === '\u3000') i++;
-    else break;
-  }
-  return line.slice(i);
+  return line.replace(/^[> \t\u3000]+/, '');
 }
 
 /** A failure line in the relay's words, minus leading markers (❌, >, emoji) and padding. */

@@ -47,26 +47,18 @@ export interface FollowOptions {
   random?: () => number;
   /** Give up (outcome 'lost') once the clock passes this (ms since the epoch). */
   deadline?: number;
+  /** The first delay between polls (default 1 s); it grows by `factor` (1.5) up to `maxDelayMs` (15 s). */
   minDelayMs?: number;
   maxDelayMs?: number;
   /** Growth of the delay after a poll that brought nothing new, or an error. */
   factor?: number;
-  /** One request may take this long before it counts as a failed poll. */
+  /** One request may take this long before it counts as a failed poll (default 20 s). */
   requestTimeoutMs?: number;
-  /** Consecutive answers that can never get better (404, 410, invalid JSON…) before giving up. */
+  /** Consecutive answers that can never get better (404, 410, invalid JSON…) before giving up (5). */
   maxHardErrors?: number;
-  /** Polls in a row that say "completed" without any http(s) video link before giving up. */
+  /** Polls in a row that say "completed" without any http(s) video link before giving up (3). */
   maxCompletedWithoutLink?: number;
 }
-
-export const FOLLOW_DEFAULTS = {
-  minDelayMs: 1_000,
-  maxDelayMs: 15_000,
-  factor: 1.5,
-  requestTimeoutMs: 20_000,
-  maxHardErrors: 5,
-  maxCompletedWithoutLink: 3,
-} as const;
 
 /** A task source answer is a few hundred bytes; anything past this is not one. */
 export const MAX_TASK_SOURCE_BYTES = 256 * 1024;
@@ -268,22 +260,29 @@ export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> 
 export async function followTaskSource(rawUrl: string, opts: FollowOptions = {}): Promise<FollowResult> {
   const url = safeHttpUrl(rawUrl);
   if (!url) return { outcome: 'lost', reason: t('src_badLink') };
-  const o = { ...FOLLOW_DEFAULTS, ...stripUndefined(opts) };
-  const doFetch = opts.fetch ?? globalThis.fetch.bind(globalThis);
-  const now = opts.now ?? Date.now;
-  const sleep = opts.sleep ?? abortableSleep;
-  const random = opts.random ?? Math.random;
-  const signal = opts.signal ?? new AbortController().signal;
+  const {
+    fetch: doFetch = globalThis.fetch.bind(globalThis),
+    now = Date.now,
+    sleep = abortableSleep,
+    random = Math.random,
+    signal = new AbortController().signal,
+    minDelayMs = 1_000,
+    maxDelayMs = 15_000,
+    factor = 1.5,
+    requestTimeoutMs = 20_000,
+    maxHardErrors = 5,
+    maxCompletedWithoutLink = 3,
+  } = opts;
   const redact = (s: string) => redactSecret(s, opts.secret);
 
-  let delay = o.minDelayMs;
+  let delay = minDelayMs;
   let hardErrors = 0;
   let completedWithoutLink = 0;
   let last: TaskSourceState | undefined;
   let lastProblem = '';
   for (;;) {
     if (signal.aborted) throw cancelled();
-    const answer = await pollOnce(url, doFetch, signal, o.requestTimeoutMs, now);
+    const answer = await pollOnce(url, doFetch, signal, requestTimeoutMs, now);
     let wait: number | undefined;
     if (answer.ok) {
       hardErrors = 0;
@@ -294,17 +293,17 @@ export async function followTaskSource(rawUrl: string, opts: FollowOptions = {})
         return { outcome: 'completed', state: { ...state, status: 'completed', progress: 100, videoUrl: state.videoUrl } };
       if (state.status === 'completed') {
         completedWithoutLink++;
-        if (completedWithoutLink >= o.maxCompletedWithoutLink)
+        if (completedWithoutLink >= maxCompletedWithoutLink)
           return { outcome: 'lost', reason: t('src_noVideoLink') };
       }
       const moved = !last || last.status !== state.status;
       await opts.onUpdate?.(state);
       last = state;
-      delay = moved ? o.minDelayMs : Math.min(o.maxDelayMs, delay * o.factor);
+      delay = moved ? minDelayMs : Math.min(maxDelayMs, delay * factor);
     } else {
       lastProblem = answer.reason;
-      if (answer.hard && ++hardErrors >= o.maxHardErrors) return { outcome: 'lost', reason: answer.reason };
-      delay = Math.min(o.maxDelayMs, delay * o.factor);
+      if (answer.hard && ++hardErrors >= maxHardErrors) return { outcome: 'lost', reason: answer.reason };
+      delay = Math.min(maxDelayMs, delay * factor);
       if (answer.retryAfterMs !== undefined) wait = Math.min(Math.max(answer.retryAfterMs, delay), 5 * 60_000);
     }
     wait ??= delay * (0.8 + 0.4 * random());
@@ -312,8 +311,4 @@ export async function followTaskSource(rawUrl: string, opts: FollowOptions = {})
       return { outcome: 'lost', reason: lastProblem && !last ? lastProblem : t('src_deadline') };
     await sleep(wait, signal);
   }
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
