@@ -1,5 +1,5 @@
 import { Component } from 'preact';
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { formatWhen, plural } from '@/utils/format';
 import type { IndexEntry } from '@/utils/thread-records';
 import { isActive, lastCompletedTurn, type Thread } from '@/utils/threads';
@@ -11,6 +11,7 @@ const PENCIL = 'M13 4l3 3-8.5 8.5H4.5v-3z';
 const TRASH = 'M4 6h12M8 6V4h4v2M5.8 6l.9 10h6.6l.9-10';
 import { ModifyBox } from './ModifyBox';
 import { TurnView } from './TurnView';
+import { usePlaceholder } from './use-placeholder';
 
 export interface ThreadCardProps {
   thread: Thread;
@@ -18,6 +19,8 @@ export interface ThreadCardProps {
   queuePos?: number;
   /** Briefly highlighted: it was just asked for (notification, popup, new branch). */
   flash?: boolean;
+  /** Rendered in full even far from the viewport (see usePlaceholder). */
+  keep?: boolean;
   onDelete: (thread: Thread) => void;
 }
 
@@ -28,28 +31,39 @@ export interface ThreadCardProps {
 export class ThreadCard extends Component<ThreadCardProps> {
   override shouldComponentUpdate(next: ThreadCardProps): boolean {
     const p = this.props;
-    return next.thread !== p.thread || next.queuePos !== p.queuePos || next.flash !== p.flash;
+    return next.thread !== p.thread || next.queuePos !== p.queuePos || next.flash !== p.flash || next.keep !== p.keep;
   }
 
-  override render({ thread, queuePos, flash, onDelete }: ThreadCardProps) {
-    return <Card thread={thread} queuePos={queuePos} flash={flash} onDelete={onDelete} />;
+  override render(props: ThreadCardProps) {
+    return <Card {...props} />;
   }
 }
 
-function Card({ thread, queuePos, flash, onDelete }: ThreadCardProps) {
+function Card({ thread, queuePos, flash, keep = false, onDelete }: ThreadCardProps) {
   const [renaming, setRenaming] = useState(false);
+  const ref = useRef<HTMLElement>(null);
+  // Far from the viewport the card keeps only its heading, in the same <article> at the height it
+  // last had: the scrollbar and the page do not move, the observer keeps watching the same node,
+  // #thread-… stays a target for focus requests, and a screen reader's list of headings still
+  // names every thread (an aria-hidden box would make the list seem shorter than it is). Moving
+  // to a heading scrolls it into view, which renders the rest.
+  const rest = usePlaceholder(ref, keep);
   const headingId = `title-${thread.id}`;
   const busy = thread.turns.some((t) => isActive(t.status));
   const latest = lastCompletedTurn(thread);
+  if (rest !== undefined) {
+    return (
+      <article ref={ref} id={`thread-${thread.id}`} class="thread thread--far" style={{ height: `${rest}px` }} aria-labelledby={headingId} tabIndex={-1}>
+        <header class="thread__head">
+          <Titles thread={thread} headingId={headingId} />
+        </header>
+      </article>
+    );
+  }
   return (
-    <article id={`thread-${thread.id}`} class={`thread${flash ? ' thread--flash' : ''}`} aria-labelledby={headingId} tabIndex={-1}>
+    <article ref={ref} id={`thread-${thread.id}`} class={`thread${flash ? ' thread--flash' : ''}`} aria-labelledby={headingId} tabIndex={-1}>
       <header class="thread__head">
-        <div class="thread__titles">
-          <h2 id={headingId} class="thread__title">{thread.title}</h2>
-          <p class="thread__meta muted">
-            {thread.model} · {formatWhen(thread.createdAt)} · {plural(thread.turns.length, 'version')}
-          </p>
-        </div>
+        <Titles thread={thread} headingId={headingId} />
         <div class="thread__tools">
           <button type="button" class="icon-btn" aria-label={t('renameThread')} title={t('rename')} aria-expanded={renaming} onClick={() => setRenaming(!renaming)}>
             <Icon d={PENCIL} />
@@ -74,6 +88,17 @@ function Card({ thread, queuePos, flash, onDelete }: ThreadCardProps) {
       </ol>
       {!busy && latest && <ModifyBox thread={thread} />}
     </article>
+  );
+}
+
+function Titles({ thread, headingId }: { thread: Thread; headingId: string }) {
+  return (
+    <div class="thread__titles">
+      <h2 id={headingId} class="thread__title">{thread.title}</h2>
+      <p class="thread__meta muted">
+        {thread.model} · {formatWhen(thread.createdAt)} · {plural(thread.turns.length, 'version')}
+      </p>
+    </div>
   );
 }
 

@@ -1,12 +1,33 @@
 import type { RefObject } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 
-type Watch = (visible: boolean) => void;
+type Watch = (entry: IntersectionObserverEntry) => void;
 const watchers = new Map<string, { io: IntersectionObserver; cbs: WeakMap<Element, Watch> }>();
 
 /**
- * Whether the element is within `margin` of the viewport, from one shared IntersectionObserver
- * per margin. `sticky`: stays true once seen (a video that has loaded its metadata keeps it).
+ * Calls `cb` each time `el` enters or leaves the viewport grown by `margin` (and once at the
+ * start), from one shared IntersectionObserver per margin: hundreds of cards cost one observer.
+ * Returns the function that stops watching.
+ */
+export function watchNear(el: Element, margin: string, cb: Watch): () => void {
+  let w = watchers.get(margin);
+  if (!w) {
+    const cbs = new WeakMap<Element, Watch>();
+    const io = new IntersectionObserver((entries) => entries.forEach((e) => cbs.get(e.target)?.(e)), { rootMargin: margin });
+    watchers.set(margin, (w = { io, cbs }));
+  }
+  const { io, cbs } = w;
+  cbs.set(el, cb);
+  io.observe(el);
+  return () => {
+    io.unobserve(el);
+    cbs.delete(el);
+  };
+}
+
+/**
+ * Whether the element is within `margin` of the viewport. `sticky`: stays true once seen (a
+ * video that has loaded its metadata keeps it).
  */
 export function useVisible(ref: RefObject<Element | null>, margin = '400px', sticky = false): boolean {
   const [visible, setVisible] = useState(false);
@@ -14,19 +35,11 @@ export function useVisible(ref: RefObject<Element | null>, margin = '400px', sti
     const el = ref.current;
     if (!el) return;
     if (typeof IntersectionObserver === 'undefined') return setVisible(true);
-    let w = watchers.get(margin);
-    if (!w) {
-      const cbs = new WeakMap<Element, Watch>();
-      const io = new IntersectionObserver((entries) => entries.forEach((e) => cbs.get(e.target)?.(e.isIntersecting)), { rootMargin: margin });
-      watchers.set(margin, (w = { io, cbs }));
-    }
-    const { io, cbs } = w;
-    cbs.set(el, (v) => {
-      setVisible(v);
-      if (v && sticky) io.unobserve(el);
+    const stop = watchNear(el, margin, (e) => {
+      setVisible(e.isIntersecting);
+      if (e.isIntersecting && sticky) stop();
     });
-    io.observe(el);
-    return () => io.unobserve(el);
+    return stop;
   }, []);
   return visible;
 }

@@ -47,6 +47,10 @@ function SidePanel() {
   const q = query.trim();
   const list = q ? lib.search(q) : lib.index;
   const shown = list.slice(0, limit);
+  // Far cards become placeholders only in a list longer than the first page: a page of cards is
+  // what every list starts with anyway, and a short one is then never remounted while scrolled.
+  // The thread asked for stays whole, so the scroll to it lands on its real box.
+  const few = shown.length <= PAGE;
   const queue = lib.queue();
 
   useEffect(() => {
@@ -210,6 +214,7 @@ function SidePanel() {
                 thread={t}
                 queuePos={pending?.status === 'pending' ? queue.get(pending.id) : undefined}
                 flash={flash === e.id}
+                keep={few || focus === e.id || flash === e.id}
                 onDelete={remove}
               />
             );
