@@ -85,6 +85,17 @@ test.describe('a Chinese browser', () => {
 
     // The background speaks Chinese too (its errors reach the pages as text).
     expect(await backgroundSays(panel)).toBe('请先写提示词：描述你想要的视频。');
+
+    // A failure is kept in Chinese words around the relay's own (which stay as it wrote them).
+    relay.enqueue({ name: 'http-error', status: 401 });
+    await panel.evaluate(() =>
+      (globalThis as unknown as { chrome: { runtime: { sendMessage(m: object): Promise<unknown> } } }).chrome.runtime.sendMessage({ type: 'generate', prompt: '被拒绝的密钥', origin: 'popup' }),
+    );
+    const failed = panel.getByRole('article', { name: '被拒绝的密钥' });
+    await expect(failed.getByText('失败', { exact: true })).toBeVisible({ timeout: 20_000 });
+    await expect(failed.getByText('中转站拒绝了 API 密钥', { exact: true })).toBeVisible();
+    await expect(failed).toContainText('中转站拒绝了 API 密钥（HTTP 401）：Incorrect API key provided.');
+    await expect(failed).toContainText('请在设置中检查 API 密钥。');
   });
 });
 
