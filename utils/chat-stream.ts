@@ -172,8 +172,15 @@ export async function* streamChat(req: ChatRequest): AsyncGenerator<string, void
       }
       const choice = chunk.choices?.[0];
       const content = choice?.delta?.content;
-      if (typeof content === 'string' && content !== '') pieces.push(content);
-      if (typeof choice?.finish_reason === 'string' && grace === undefined) {
+      if (typeof content === 'string' && content !== '') {
+        pieces.push(content);
+        // More answer after a finish_reason: it was not the end after all (relays that send
+        // "stop" early, or on every chunk); only an answer that then goes quiet has ended.
+        clearTimeout(grace);
+        grace = undefined;
+      }
+      // Some relays send "" instead of null on every chunk: only a real reason counts.
+      if (typeof choice?.finish_reason === 'string' && choice.finish_reason !== '' && grace === undefined) {
         grace = setTimeout(() => {
           finishedOpen = true;
           ctrl.abort();

@@ -365,6 +365,9 @@ export class JobRunner {
     if (trailing !== undefined) clearTimeout(trailing);
     const snap = this.deps.parse(content);
     turn = applySnapshot(turn, snap, content);
+    // A cancel that lands once the relay has delivered the video (the answer was only waiting to
+    // be closed) would throw away a paid result: the turn completes instead.
+    if (cancelled && snap.phase === 'completed' && snap.videoUrl) cancelled = false;
     // The stream is gone but the job may not be: with a task source link, follow it there
     // (never by sending the prompt again).
     if (!cancelled && safeHttpUrl(turn.taskSourceUrl)) {

@@ -513,6 +513,22 @@ describe('streamChat network, cancel and stall', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('a finish_reason that is not the end (an early "stop", or "" on every chunk) never cuts a slow answer short', async () => {
+    vi.useFakeTimers();
+    const withReason = (content: string, reason: string) =>
+      `data: {"choices":[{"index":0,"delta":{"content":${JSON.stringify(content)}},"finish_reason":${JSON.stringify(reason)}}]}\n\n`;
+    const empty = sse({ chunks: [withReason('> 排队中\n', ''), withReason('> 生成中\n', ''), withReason('> 生成完成 ✅', ''), 'data: [DONE]\n\n'], delayMs: 5_000 });
+    let pending = collect(streamChat(request(empty.fetch)));
+    await vi.advanceTimersByTimeAsync(25_000);
+    expect((await pending).join('')).toBe('> 排队中\n> 生成中\n> 生成完成 ✅');
+
+    const early = sse({ chunks: [withReason('a', 'stop'), chunk('b'), chunk('c'), chunk('d'), 'data: [DONE]\n\n'], delayMs: 2_000 });
+    pending = collect(streamChat(request(early.fetch)));
+    await vi.advanceTimersByTimeAsync(15_000);
+    expect(await pending).toEqual(['a', 'b', 'c', 'd']);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it('a finish_reason with nothing before it is still an answer without content', async () => {
     vi.useFakeTimers();
     const stop = `data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n`;

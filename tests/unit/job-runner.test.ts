@@ -182,6 +182,24 @@ describe('JobRunner', () => {
     expect(relay.calls).toHaveLength(1);
   });
 
+  it('a cancel that lands after the video link arrived (the answer only waiting to be closed) keeps the video', async () => {
+    const relay = fakeRelay(() => ({ chunks: [] }));
+    relay.stream = async function* (req: ChatRequest) {
+      relay.calls.push({ req });
+      yield* report(7);
+      // The relay holds the socket open after the whole answer; only the abort ends it.
+      await new Promise((r) => req.signal!.addEventListener('abort', r));
+      throw new RelayError('cancelled', 'Cancelled');
+    };
+    const { runner, finished } = await setup(relay);
+    const t = await runner.start('x', 'sora-2', 'popup');
+    await vi.waitFor(async () => expect((await stored(t.id)).turns[0]!.videoUrl).toBe('https://files.test/7.mp4'));
+    await runner.cancel(t.id, t.turns[0]!.id);
+    await runner.idle();
+    expect((await stored(t.id)).turns[0]).toMatchObject({ status: 'completed', videoUrl: 'https://files.test/7.mp4', progress: 100 });
+    expect(finished).toHaveLength(1);
+  });
+
   it('keeps the relay error kind and message on a failed turn', async () => {
     const relay = fakeRelay(() => ({ chunks: [], fail: new RelayError('auth', 'Invalid API key', { status: 401, serverMessage: 'bad key' }) }));
     const { runner, finished } = await setup(relay);
