@@ -33,6 +33,8 @@ const DEFAULT_FINISH_GRACE_MS = 3_000;
 // Error bodies and non-stream JSON answers are read whole; these bound that.
 const MAX_ERROR_BODY_BYTES = 32 * 1024;
 const MAX_JSON_BODY_CHARS = 8 * 1024 * 1024;
+/** How much of an unreadable answer a failure quotes. */
+const SAMPLE_SHOWN = 120;
 
 /**
  * `{base}/v1/{path}` for a base typed any way users type it: with or without a trailing `/`,
@@ -257,7 +259,7 @@ function contentOfJsonAnswer(body: string, apiKey: string, status: number): stri
   try {
     value = JSON.parse(body);
   } catch {
-    throw protocolError(began(t('proto_badJson'), body.slice(0, 80), apiKey), status);
+    throw protocolError(began(t('proto_badJson'), body.slice(0, 1024), apiKey), status);
   }
   const answer = (typeof value === 'object' && value !== null ? value : {}) as ChunkLike;
   if (answer.error !== undefined && answer.error !== null) throw relayErrorFromPayload(answer.error, apiKey, status);
@@ -320,9 +322,12 @@ function protocolError(detail: string, status?: number): RelayError {
   return new RelayError('protocol', withDetail(errorTitle('protocol'), detail), { status });
 }
 
-/** The first characters of an unreadable answer say most about what the relay sent instead. */
+/**
+ * The first characters of an unreadable answer say most about what the relay sent instead. The
+ * key is hidden before the cut (a key straddling it would otherwise leave its start behind).
+ */
 function began(what: string, sample: string | undefined, apiKey: string): string {
-  return sample === undefined ? what : t('proto_began', { what, text: redactSecret(sample, apiKey) });
+  return sample === undefined ? what : t('proto_began', { what, text: truncate(redactSecret(sample, apiKey), SAMPLE_SHOWN) });
 }
 
 function htmlError(status: number): RelayError {

@@ -68,7 +68,8 @@ export function errorInfoFromValue(value: unknown): ServerErrorInfo {
   const inner = value.error;
   if (typeof inner === 'string') return { message: inner, ...codeAndType(value) };
   if (isRecord(inner)) {
-    return { message: stringOf(inner.message) ?? stringOf(inner.msg), ...codeAndType(inner) };
+    // `{"error":{"code":…},"message":…}`: the words may sit beside the error object.
+    return { message: stringOf(inner.message) ?? stringOf(inner.msg) ?? stringOf(value.message) ?? stringOf(value.msg), ...codeAndType(inner) };
   }
   return {
     message: stringOf(value.message) ?? detailText(value.detail) ?? stringOf(value.msg),

@@ -31,7 +31,9 @@ const MAX_CONTINUATION_CHARS = 256 * 1024;
 // pretty-printed one; dropping up to this many leading lines recovers it without
 // making a malformed stream cost more than a handful of JSON.parse calls per event.
 const MAX_LEADING_STRAY_LINES = 3;
-const SAMPLE_CHARS = 120;
+// Longer than what is shown: the caller hides the API key in it first, then cuts it, so a key
+// cannot straddle the cut and leave its start behind.
+const SAMPLE_CHARS = 1024;
 
 /** `onPayload` must not throw: it runs inside the parser's callbacks. */
 export function createSsePayloadDecoder(onPayload: (value: unknown) => void): SsePayloadDecoder {

@@ -361,6 +361,26 @@ describe('streamChat HTTP errors', () => {
     expect(error.serverMessage).toBe('invalid key *** (Bearer ***)');
     expect(JSON.stringify(error.toJSON())).not.toContain(KEY);
   });
+
+  it('a key straddling the cut of a quoted unreadable answer leaves none of it behind', async () => {
+    for (let at = 60; at <= 130; at += 5) {
+      // Not JSON and not SSE: the failure quotes how the answer began, the key hidden first.
+      const json = await runError([`{${'x'.repeat(at)} Bearer ${KEY} }`], { headers: { 'content-type': 'application/json' } });
+      const sse = await runError([`${'y'.repeat(at)} Bearer ${KEY}\n\n`]);
+      for (const error of [json, sse]) {
+        expect(error.kind).toBe('protocol');
+        expect(error.message).toMatch(/it began: /);
+        expect(error.message).not.toContain(KEY.slice(0, 8));
+      }
+    }
+  });
+
+  it('the relay\'s words beside an error object that has none of its own are kept', async () => {
+    const body = JSON.stringify({ error: { code: 'upstream_error' }, message: 'Your prompt violates our content policy' });
+    const error = await runError([body], { status: 400 });
+    expect(error.serverMessage).toBe('Your prompt violates our content policy');
+    expect(error.code).toBe('upstream_error');
+  });
 });
 
 describe('streamChat errors inside the stream', () => {

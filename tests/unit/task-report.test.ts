@@ -434,6 +434,9 @@ describe('parseTaskReport edge cases', () => {
 
   it('a failure with no words of its own gets a generic reason', () => {
     expect(parseTaskReport('> 生成中.\n❌\n')).toEqual({ phase: 'failed', failure: 'Generation failed' });
+    // The relay's words beside an upstream error object with no message of its own.
+    const beside = '生成失败\n```json\n{"error":{"code":"upstream_error"},"message":"Your prompt violates our content policy"}\n```\n';
+    expect(parseTaskReport(beside).failure).toBe('生成失败 — Your prompt violates our content policy');
   });
 });
 
