@@ -221,15 +221,24 @@ function Media({ src, poster, landscape, label }: { src: string; poster?: string
 function ErrorBox({ turn }: { turn: Turn }) {
   const e = turn.error!;
   const { title, advice } = describeError(e);
-  const server = e.serverMessage && e.serverMessage !== e.message ? e.serverMessage : undefined;
+  // What the relay answered is its status and its own words; the sentence kept with the turn only
+  // repeats them after the title (it is written for notifications, which have no title of this
+  // kind). Every other failure is a sentence of ours, shown as it is.
+  const http = e.status !== undefined && e.status >= 300 ? `HTTP ${e.status}` : undefined;
+  const fromRelay = http !== undefined || e.serverMessage !== undefined;
   return (
     <div class={`notice notice--${turn.status === 'failed' ? 'error' : 'info'}`}>
       <strong>{title}</strong>
-      <p>{e.message}</p>
-      {server && (
+      {!fromRelay && <p>{e.message}</p>}
+      {fromRelay && (
         <p class="server-text">
-          <span class="muted">{t('relaySaid')} </span>
-          {server}
+          {http && <span class="muted">{http}{e.serverMessage ? ' · ' : ''}</span>}
+          {e.serverMessage && (
+            <>
+              <span class="muted">{t('relaySaid')} </span>
+              {e.serverMessage}
+            </>
+          )}
         </p>
       )}
       {advice && <p class="muted">{advice}</p>}

@@ -330,7 +330,9 @@ test('4. HTTP 400/401/403/404/429/500, with JSON and with plain-text bodies: the
     const box = article(panel, c.prompt);
     await expect(box.getByText('Failed', { exact: true }), c.prompt).toBeVisible();
     await expect(box, c.prompt).toContainText(c.title);
-    await expect(box, c.prompt).toContainText(c.server);
+    // Said once: the relay's status and words follow the title, not a sentence repeating it.
+    await expect(box.getByText(c.title), c.prompt).toHaveCount(1);
+    await expect(box, c.prompt).toContainText(`HTTP ${c.status} · The relay said: ${c.server}`);
     await expect(box, c.prompt).toContainText(c.advice);
     await expect(box.getByRole('button', { name: 'Retry' }), c.prompt).toBeVisible();
   }

@@ -94,8 +94,16 @@ test.describe('a Chinese browser', () => {
     const failed = panel.getByRole('article', { name: '被拒绝的密钥' });
     await expect(failed.getByText('失败', { exact: true })).toBeVisible({ timeout: 20_000 });
     await expect(failed.getByText('中转站拒绝了 API 密钥', { exact: true })).toBeVisible();
-    await expect(failed).toContainText('中转站拒绝了 API 密钥（HTTP 401）：Incorrect API key provided.');
+    await expect(failed).toContainText('HTTP 401 · 中转站返回： Incorrect API key provided.');
     await expect(failed).toContainText('请在设置中检查 API 密钥。');
+    // The sentence kept with the turn (a notification's text) is Chinese too.
+    const kept = await panel.evaluate(async () => {
+      const local = (globalThis as unknown as { chrome: { storage: { local: { get(k: null): Promise<Record<string, unknown>> } } } }).chrome.storage.local;
+      const all = await local.get(null);
+      const threads = Object.values(all).filter((v): v is { title: string; turns: { error?: { message: string } }[] } => !!v && typeof v === 'object' && 'turns' in v);
+      return threads.find((th) => th.title === '被拒绝的密钥')?.turns[0]?.error?.message;
+    });
+    expect(kept).toBe('中转站拒绝了 API 密钥（HTTP 401）：Incorrect API key provided.');
   });
 });
 
