@@ -18,7 +18,7 @@ export interface ChatRequest {
   signal?: AbortSignal;
   /** Abort with a 'timeout' RelayError after this long without a byte. Default 10 min. */
   stallTimeoutMs?: number;
-  /** After a chunk with a finish_reason, end normally if neither [DONE] nor the close comes within this. */
+  /** After a finish_reason, end normally if no more content, no [DONE] and no close come within this (3 s). */
   finishGraceMs?: number;
   /** Injected for tests; defaults to globalThis.fetch. */
   fetch?: typeof fetch;
