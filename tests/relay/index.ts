@@ -3,6 +3,8 @@ export { startRelay, Relay, DEFAULT_API_KEY, DEFAULT_MODELS } from './server';
 export type { RelayOptions, RecordedRequest, RequestKind } from './server';
 export type { ChatBody } from './chat';
 export { SCENARIO_NAMES } from './scenarios';
+export { FIXTURE_BUDGET_MS, FIXTURE_SCENARIO_NAMES, fixtureOfScenario, fixturePlan } from './fixture-stream';
+export type { FixtureScenarioName } from './fixture-stream';
 export type { ScenarioName, ScenarioSpec } from './scenarios';
 export { FRAMINGS } from './framing';
 export type { Framing } from './framing';

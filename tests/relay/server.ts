@@ -4,7 +4,7 @@ import { handleChat, isAuthorized, type ChatBody, type ChatHost } from './chat';
 import { handleControl } from './control';
 import { sendError, sendJson } from './http-errors';
 import { taskPage, taskSource, type RelayJob } from './jobs';
-import { isMediaExt, serveMedia } from './media';
+import { mediaRoute, serveMedia } from './media';
 import { toSpec, type ScenarioName, type ScenarioSpec } from './scenarios';
 
 export const DEFAULT_API_KEY = 'sk-test-relay';
@@ -92,6 +92,10 @@ export class Relay implements ChatHost {
     return this.queue.shift() ?? this.scenario;
   }
 
+  peekScenario(): ScenarioSpec {
+    return this.queue[0] ?? this.scenario;
+  }
+
   chatRequests(): RecordedRequest[] {
     return this.requests.filter((r) => r.kind === 'chat');
   }
@@ -159,7 +163,7 @@ export class Relay implements ChatHost {
       method,
       path: url.pathname,
       query: url.search,
-      kind: kindOf(method, url.pathname),
+      kind: kindOf(method, url),
       headers: flatHeaders(req),
       ...(body !== undefined ? { body } : {}),
       time: Date.now(),
@@ -181,10 +185,10 @@ export class Relay implements ChatHost {
       const created = 1760338775;
       return sendJson(res, 200, { object: 'list', data: this.models.map((id) => ({ id, object: 'model', created, owned_by: 'relay' })) });
     }
-    const file = /^\/files\/([\w-]+)\.(\w+)$/.exec(path);
-    if (file && (method === 'GET' || method === 'HEAD') && isMediaExt(file[2]!)) {
-      return serveMedia(req, res, file[2]);
-    }
+    const media = method === 'GET' || method === 'HEAD' ? mediaRoute(path, url.searchParams) : undefined;
+    // grok2api's own answer to an id outside its rule (router.py:582-583, errors.py ValidationError).
+    if (media === 'bad-id') return sendError(res, { status: 400, message: 'Invalid file ID', type: 'invalid_request_error', code: 'invalid_value' });
+    if (media) return serveMedia(req, res, media);
     const task = /^\/tasks\/([\w-]+?)(\.json)?$/.exec(path);
     if (task && method === 'GET') {
       const job = this.job(task[1]!);
@@ -203,11 +207,12 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
   return relay;
 }
 
-function kindOf(method: string, path: string): RequestKind {
+function kindOf(method: string, url: URL): RequestKind {
+  const path = url.pathname;
   if (method === 'OPTIONS') return 'preflight';
   if (path === '/v1/chat/completions') return 'chat';
   if (path === '/v1/models') return 'models';
-  if (path.startsWith('/files/')) return 'media';
+  if (path.startsWith('/files/') || mediaRoute(path, url.searchParams)) return 'media';
   if (path.startsWith('/tasks/')) return 'task';
   return 'other';
 }
