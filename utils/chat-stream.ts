@@ -9,6 +9,16 @@ export interface ChatMessage {
   content: string;
 }
 
+/**
+ * One piece of the answer. `content` is the assistant's text (what the next turn sends back);
+ * `reasoning` is what relays such as sora2api, flow2api and grok2api stream as
+ * `reasoning_content` (their progress lines): kept for the report, never sent back.
+ */
+export interface ChatDelta {
+  content?: string;
+  reasoning?: string;
+}
+
 export interface ChatRequest {
   /** e.g. https://relay.example.com or https://relay.example.com/v1 (both accepted). */
   baseUrl: string;
@@ -16,10 +26,21 @@ export interface ChatRequest {
   model: string;
   messages: ChatMessage[];
   signal?: AbortSignal;
-  /** Abort with a 'timeout' RelayError after this long without a byte. Default 10 min. */
+  /**
+   * Abort with a 'timeout' RelayError after this long without new content (bytes that carry no
+   * content, such as `: ping` comments or empty deltas, do not count). Default 10 min.
+   */
   stallTimeoutMs?: number;
-  /** After a finish_reason, end normally if no more content, no [DONE] and no close come within this (3 s). */
+  /** After a finish_reason, how long to wait for a usage chunk, [DONE] or close before ending (3 s). */
   finishGraceMs?: number;
+  /**
+   * Whether the answer read so far is a finished report (a video, or a failure). `[DONE]` and
+   * `finish_reason` end the answer only when it is: real relays send them early (gpt4free-ts sends
+   * `[DONE]` after its first step, some send `finish_reason` on every chunk). Called only when
+   * such a marker arrives, after every delta before it has been handed out. Without it, a marker
+   * ends the answer as OpenAI's API means it to.
+   */
+  isTerminal?: () => boolean;
   /** Injected for tests; defaults to globalThis.fetch. */
   fetch?: typeof fetch;
 }
@@ -63,42 +84,62 @@ export function chatCompletionsUrl(baseUrl: string): string {
   return apiUrl(baseUrl, 'chat/completions');
 }
 
-interface ChunkLike {
-  error?: unknown;
-  choices?: { delta?: { content?: unknown }; message?: { content?: unknown }; finish_reason?: unknown }[];
+interface ChoiceLike {
+  delta?: { content?: unknown; reasoning_content?: unknown; reasoning?: unknown };
+  message?: { content?: unknown; reasoning_content?: unknown; reasoning?: unknown };
+  finish_reason?: unknown;
 }
 
-/** Streams the assistant's content deltas; throws RelayError for every failure. */
-export async function* streamChat(req: ChatRequest): AsyncGenerator<string, void, undefined> {
-  const { apiKey, signal: external } = req;
+interface ChunkLike {
+  error?: unknown;
+  choices?: ChoiceLike[];
+}
+
+/** The reasoning text of a delta or message, under either name relays use. */
+function reasoningOf(part: ChoiceLike['delta']): unknown {
+  return part?.reasoning_content ?? part?.reasoning;
+}
+
+/** Streams the answer's content and reasoning deltas; throws RelayError for every failure. */
+export async function* streamChat(req: ChatRequest): AsyncGenerator<ChatDelta, void, undefined> {
+  const { apiKey, signal: external, isTerminal } = req;
   const url = chatCompletionsUrl(req.baseUrl);
   const doFetch = req.fetch ?? globalThis.fetch;
   const stallMs = req.stallTimeoutMs ?? DEFAULT_STALL_MS;
+  const graceMs = req.finishGraceMs ?? DEFAULT_FINISH_GRACE_MS;
   if (external?.aborted) throw cancelled();
 
   // One controller aborts the request for every reason; the flags say which reason it was.
   const ctrl = new AbortController();
   let stalled = false;
-  /** The relay finished its answer (finish_reason) and then left the stream open past the grace. */
+  /** The relay finished its answer (a finished report and a finish_reason) and then left the stream open. */
   let finishedOpen = false;
   let grace: ReturnType<typeof setTimeout> | undefined;
   /** Headers arrived: a stall after this is a stream gone quiet, before it a request never answered. */
   let responded = false;
   let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
-  let lastByteAt = Date.now();
+  // The stall clock runs on content, not bytes: a relay whose job died can keep the socket busy
+  // with `: ping` comments or empty deltas forever.
+  let lastContentAt = Date.now();
   let timer: ReturnType<typeof setTimeout> | undefined;
-  // "Reset on every read" is done by moving lastByteAt: the timer re-arms itself for the
+  // "Reset on every delta" is done by moving lastContentAt: the timer re-arms itself for the
   // remainder, so a chunk costs one Date.now() rather than a clearTimeout/setTimeout pair.
   const checkStall = (): void => {
-    const idle = Date.now() - lastByteAt;
+    const idle = Date.now() - lastContentAt;
     if (idle >= stallMs) {
-      // Silence after the answer said it was finished is the same open socket, not a stall.
-      if (grace !== undefined) finishedOpen = true;
-      else stalled = true;
+      stalled = true;
       ctrl.abort();
     } else {
       timer = setTimeout(checkStall, stallMs - idle);
     }
+  };
+  const terminal = (): boolean => (isTerminal ? isTerminal() : true);
+  const onGrace = (): void => {
+    grace = undefined;
+    // Not finished after all (an early or every-chunk finish_reason): read on.
+    if (!terminal()) return;
+    finishedOpen = true;
+    ctrl.abort();
   };
   const onExternalAbort = (): void => ctrl.abort();
   // A pending read() only settles on abort if the body is tied to the fetch; cancel it so an
@@ -121,7 +162,6 @@ export async function* streamChat(req: ChatRequest): AsyncGenerator<string, void
     const { done, value } = await r.read();
     if (ctrl.signal.aborted) throw failure(undefined);
     if (done) return undefined;
-    lastByteAt = Date.now();
     return value;
   };
 
@@ -139,6 +179,8 @@ export async function* streamChat(req: ChatRequest): AsyncGenerator<string, void
           body: JSON.stringify({ model: req.model, messages: req.messages, stream: true }),
           credentials: 'omit',
           cache: 'no-store',
+          // The key must not follow a redirect to another origin.
+          redirect: 'error',
           signal: ctrl.signal,
         }),
         ctrl.signal,
@@ -147,6 +189,7 @@ export async function* streamChat(req: ChatRequest): AsyncGenerator<string, void
       throw failure(error);
     }
     responded = true;
+    lastContentAt = Date.now();
     if (!response.body) {
       if (!response.ok) throw relayErrorFromHttp(response.status, response.headers, '', apiKey);
       throw protocolError(t('proto_noBody'), response.status);
@@ -162,33 +205,52 @@ export async function* streamChat(req: ChatRequest): AsyncGenerator<string, void
       throw htmlError(response.status);
     }
 
-    const pieces: string[] = [];
+    const pieces: ChatDelta[] = [];
     let streamError: RelayError | undefined;
+    /** Where in `pieces` the error came: deltas before it are handed out first. */
+    let errorAt = 0;
+    /** Where in `pieces` each [DONE] of the bytes just decoded came. */
+    const doneAt: number[] = [];
     let gotContent = false;
-    const decoder = createSsePayloadDecoder((value) => {
-      if (streamError !== undefined || typeof value !== 'object' || value === null) return;
-      const chunk = value as ChunkLike;
-      if (chunk.error !== undefined && chunk.error !== null) {
-        streamError = relayErrorFromPayload(chunk.error, apiKey, response.status);
-        return;
-      }
-      const choice = chunk.choices?.[0];
-      const content = choice?.delta?.content;
-      if (typeof content === 'string' && content !== '') {
-        pieces.push(content);
-        // More answer after a finish_reason: it was not the end after all (relays that send
-        // "stop" early, or on every chunk); only an answer that then goes quiet has ended.
-        clearTimeout(grace);
-        grace = undefined;
-      }
-      // Some relays send "" instead of null on every chunk: only a real reason counts.
-      if (typeof choice?.finish_reason === 'string' && choice.finish_reason !== '' && grace === undefined) {
-        grace = setTimeout(() => {
-          finishedOpen = true;
-          ctrl.abort();
-        }, req.finishGraceMs ?? DEFAULT_FINISH_GRACE_MS);
-      }
-    });
+    const decoder = createSsePayloadDecoder(
+      (value, eventType) => {
+        if (streamError !== undefined || typeof value !== 'object' || value === null) return;
+        const chunk = value as ChunkLike & Record<string, unknown>;
+        if (chunk.error !== undefined && chunk.error !== null) {
+          streamError = relayErrorFromPayload(chunk.error, apiKey, response.status);
+          errorAt = pieces.length;
+          return;
+        }
+        // grok2api: `event: error` whose data is the error itself, not wrapped in `error`.
+        if (eventType === 'error') {
+          streamError = relayErrorFromPayload(chunk, apiKey, response.status);
+          errorAt = pieces.length;
+          return;
+        }
+        const choice = chunk.choices?.[0];
+        const delta = choice?.delta;
+        const content = delta?.content;
+        const reasoning = reasoningOf(delta);
+        const hasContent = typeof content === 'string' && content !== '';
+        const hasReasoning = typeof reasoning === 'string' && reasoning !== '';
+        if (hasContent || hasReasoning) {
+          pieces.push(hasContent ? (hasReasoning ? { content, reasoning } : { content }) : { reasoning: reasoning as string });
+          lastContentAt = Date.now();
+          // More answer after a finish_reason: it was not the end (relays that send "stop" early,
+          // or on every chunk); only an answer that then goes quiet has ended.
+          clearTimeout(grace);
+          grace = undefined;
+        }
+        // Some relays send "" instead of null on every chunk, sora2api "STOP": any non-empty
+        // reason counts, and only once the grace runs out is the report asked whether it is done.
+        if (typeof choice?.finish_reason === 'string' && choice.finish_reason !== '' && grace === undefined) {
+          grace = setTimeout(onGrace, graceMs);
+        }
+      },
+      () => {
+        if (streamError === undefined) doneAt.push(pieces.length);
+      },
+    );
 
     // The body's first visible character decides its format: some relays ignore
     // stream:true (JSON), some label SSE as JSON, some serve an HTML page with a 200.
@@ -203,7 +265,6 @@ export async function* streamChat(req: ChatRequest): AsyncGenerator<string, void
       if (finishedOpen) break;
       if (ctrl.signal.aborted) throw failure(undefined);
       const bytes = next.done ? undefined : next.value;
-      if (bytes !== undefined) lastByteAt = Date.now();
       const chunk = bytes === undefined ? text.decode() : text.decode(bytes, { stream: true });
       if (mode === 'unknown' && chunk !== '') {
         const first = firstVisibleChar(chunk);
@@ -218,26 +279,35 @@ export async function* streamChat(req: ChatRequest): AsyncGenerator<string, void
         jsonChars += chunk.length;
         if (jsonChars > MAX_JSON_BODY_CHARS) throw protocolError(t('proto_jsonTooLarge'), response.status);
       }
-      if (pieces.length !== 0) {
-        gotContent = true;
-        for (let i = 0; i < pieces.length; i++) yield pieces[i] as string;
-        pieces.length = 0;
+      // Hand out what these bytes held in order, asking the report at each [DONE] whether it has
+      // ended (then the rest is ignored) and failing where an error event came.
+      let ended = false;
+      let mark = 0;
+      for (let i = 0; i <= pieces.length; i++) {
+        for (; mark < doneAt.length && doneAt[mark] === i; mark++) ended ||= terminal();
+        if (ended) break;
+        if (streamError !== undefined && errorAt === i) throw streamError;
+        if (i < pieces.length) {
+          gotContent = true;
+          yield pieces[i] as ChatDelta;
+        }
       }
-      if (streamError !== undefined) throw streamError;
-      if (decoder.done || bytes === undefined) break;
+      pieces.length = 0;
+      doneAt.length = 0;
+      if (ended || bytes === undefined) break;
     }
 
     if (mode === 'unknown') throw protocolError(t('proto_empty'), response.status);
     if (mode === 'json') {
-      const content = contentOfJsonAnswer(jsonParts.join(''), apiKey, response.status);
-      if (content !== '') yield content;
+      const answer = deltaOfJsonAnswer(jsonParts.join(''), apiKey, response.status);
+      if (answer.content !== undefined || answer.reasoning !== undefined) yield answer;
       return;
     }
-    if (decoder.parsed === 0 && (decoder.malformed > 0 || !decoder.done)) {
+    if (decoder.parsed === 0 && (decoder.malformed > 0 || decoder.doneCount === 0)) {
       throw protocolError(began(t('proto_noEvent'), decoder.sample, apiKey), response.status);
     }
     // Without [DONE], only content tells a finished answer from a dropped one.
-    if (!decoder.done && !gotContent) {
+    if (decoder.doneCount === 0 && !gotContent) {
       throw protocolError(t('proto_noContent'), response.status);
     }
   } catch (error) {
@@ -254,7 +324,7 @@ export async function* streamChat(req: ChatRequest): AsyncGenerator<string, void
 }
 
 /** A whole `chat.completion` object (relays that ignore stream:true), or an error object. */
-function contentOfJsonAnswer(body: string, apiKey: string, status: number): string {
+function deltaOfJsonAnswer(body: string, apiKey: string, status: number): ChatDelta {
   let value: unknown;
   try {
     value = JSON.parse(body);
@@ -264,9 +334,16 @@ function contentOfJsonAnswer(body: string, apiKey: string, status: number): stri
   const answer = (typeof value === 'object' && value !== null ? value : {}) as ChunkLike;
   if (answer.error !== undefined && answer.error !== null) throw relayErrorFromPayload(answer.error, apiKey, status);
   const choice = answer.choices?.[0];
-  const content = choice?.message?.content ?? choice?.delta?.content;
-  if (typeof content !== 'string') throw protocolError(t('proto_jsonNoContent'), status);
-  return content;
+  const part = choice?.message ?? choice?.delta;
+  const content = part?.content;
+  const reasoning = reasoningOf(part);
+  const hasContent = typeof content === 'string';
+  const hasReasoning = typeof reasoning === 'string' && reasoning !== '';
+  if (!hasContent && !hasReasoning) throw protocolError(t('proto_jsonNoContent'), status);
+  return {
+    ...(hasContent && content !== '' && { content }),
+    ...(hasReasoning && { reasoning }),
+  };
 }
 
 async function readErrorBody(

@@ -14,8 +14,12 @@ export interface SsePayloadDecoder {
   push(chunk: Uint8Array | string): void;
   /** Flushes the last event, which a stream may leave without its closing blank line. */
   end(): void;
-  /** A `[DONE]` sentinel was seen; everything after it is ignored. */
-  readonly done: boolean;
+  /**
+   * `[DONE]` sentinels seen so far. A sentinel does not end decoding: gpt4free-ts sends one after
+   * an early step and then goes on with the report, so whether it ends the answer is the caller's
+   * call (it knows whether the report is finished).
+   */
+  readonly doneCount: number;
   /** Events whose data was JSON. */
   readonly parsed: number;
   /** Events whose data was not JSON even with continuation lines; they were skipped. */
@@ -35,20 +39,26 @@ const MAX_LEADING_STRAY_LINES = 3;
 // cannot straddle the cut and leave its start behind.
 const SAMPLE_CHARS = 1024;
 
-/** `onPayload` must not throw: it runs inside the parser's callbacks. */
-export function createSsePayloadDecoder(onPayload: (value: unknown) => void): SsePayloadDecoder {
+/**
+ * `onPayload` gets each event's JSON and its `event:` type (grok2api sends `event: error`);
+ * `onDone` each `[DONE]`. Neither may throw: they run inside the parser's callbacks.
+ */
+export function createSsePayloadDecoder(
+  onPayload: (value: unknown, eventType: string | undefined) => void,
+  onDone?: () => void,
+): SsePayloadDecoder {
   const textDecoder = new TextDecoder();
   let continuation: string[] = [];
   let continuationChars = 0;
-  let done = false;
+  let doneCount = 0;
   let parsed = 0;
   let malformed = 0;
   let sample: string | undefined;
 
   const parser = createParser({
     onEvent(event) {
-      if (done) return;
       const data = event.data;
+      const type = event.event;
       const cont = continuation;
       if (cont.length !== 0) {
         continuation = [];
@@ -57,14 +67,15 @@ export function createSsePayloadDecoder(onPayload: (value: unknown) => void): Ss
       const first = data.charCodeAt(0);
       // Only `[DONE]` (however spaced or wrapped) starts with `[` or blank; chunks are objects.
       if ((first === 91 || first <= 32) && isDoneSentinel(data, cont)) {
-        done = true;
+        doneCount++;
+        onDone?.();
         return;
       }
       if (cont.length === 0 || endsLikeJsonValue(data)) {
         try {
           const value: unknown = JSON.parse(data);
           parsed++;
-          onPayload(value);
+          onPayload(value, type);
           return;
         } catch {
           // fall through to the continuation lines, or count it
@@ -74,7 +85,7 @@ export function createSsePayloadDecoder(onPayload: (value: unknown) => void): Ss
         try {
           const value: unknown = JSON.parse(`${data}\n${cont.slice(skip).join('\n')}`);
           parsed++;
-          onPayload(value);
+          onPayload(value, type);
           return;
         } catch {
           // try without the next leading line
@@ -85,7 +96,7 @@ export function createSsePayloadDecoder(onPayload: (value: unknown) => void): Ss
       sample ??= data.slice(0, SAMPLE_CHARS);
     },
     onError(error: ParseError) {
-      if (error.type !== 'unknown-field' || error.line === undefined || done) return;
+      if (error.type !== 'unknown-field' || error.line === undefined) return;
       if (continuationChars > MAX_CONTINUATION_CHARS) return;
       continuation.push(error.line);
       continuationChars += error.line.length;
@@ -112,18 +123,16 @@ export function createSsePayloadDecoder(onPayload: (value: unknown) => void): Ss
 
   return {
     push(chunk) {
-      if (done) return;
       const text = typeof chunk === 'string' ? chunk : textDecoder.decode(chunk, { stream: true });
       if (text !== '') feed(text);
     },
     end() {
-      if (done) return;
       const tail = textDecoder.decode();
       // Terminates a trailing partial line, then a blank line dispatches the pending event.
       feed(`${tail}\n\n`);
     },
-    get done() {
-      return done;
+    get doneCount() {
+      return doneCount;
     },
     get parsed() {
       return parsed;
