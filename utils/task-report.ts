@@ -1,6 +1,6 @@
 import { errorInfoFromValue } from './http-error';
 import { isRecord } from './is-record';
-import { safeHttpUrl } from './safe-url';
+import { resolveHttpUrl } from './safe-url';
 
 /** The state of a video job as read from the assistant's accumulated markdown report. */
 export type ReportPhase = 'queued' | 'generating' | 'completed' | 'failed';
@@ -11,6 +11,17 @@ export interface TaskEcho {
   sid?: string;
   /** Any other fields the relay echoed (duration, size, …), kept as they came. */
   [key: string]: unknown;
+}
+
+/** What else the report is read with. */
+export interface ReportContext {
+  /**
+   * The answer's `reasoning_content`: sora2api, flow2api and grok2api write their progress and
+   * failures there and only the video into the content.
+   */
+  reasoning?: string;
+  /** The relay's base URL: links relative to the relay (`/v1/files/video?id=…`) resolve against it. */
+  baseUrl?: string;
 }
 
 export interface TaskSnapshot {
@@ -42,6 +53,16 @@ const LINK_RE =
   /(!?)\[([^[\]\n]{0,1000})\]\(\s{0,20}<?([^\s()<>]{1,8192})>?(?:\s{1,20}(?:"[^"\n]{0,1000}"|'[^'\n]{0,1000}'))?\s{0,20}\)/g;
 /** Bare URLs are removed from the phrase so words inside them (…/failed/…, ?status=done) don't count. */
 const BARE_URL_RE = /https?:\/\/\S*/gi;
+/** Punctuation that ends a sentence around a bare URL rather than belonging to it. */
+const URL_TAIL_RE = /[.,;:!?)\]}>'"`，。；：！？）】」』、]+$/u;
+/**
+ * `<video src='…' controls>`, `<video controls src="…">`, `<source src>`, `<img src>` (sora2api,
+ * flow2api, grok2api): bounded and stopped by any `<`/`>`, so scanning stays linear.
+ */
+const MEDIA_TAG_RE = /<(video|source|img)\b([^<>]{0,4000})>/gi;
+const ATTR_RE = /\b(src|poster)\s{0,10}=\s{0,10}(?:"([^"]{0,8192})"|'([^']{0,8192})'|([^\s"'<>`=]{1,8192}))/gi;
+/** A lone URL answer (grok2api sends only the link), absolute or relative to the relay. */
+const LONE_URL_RE = /^(?:https?:\/\/|\/(?![/\\]))[^\s<>"']{1,8192}$/i;
 
 const TASK_ID_RE = /\b(?:task[\s_-]{0,3}id|id)\s{0,5}[:：=]\s{0,5}`?\s{0,5}([\w.-]{1,200})`?/i;
 const SID_RE = /\bsid\s{0,5}[:：=]\s{0,5}`?\s{0,5}([\w.-]{1,200})`?/i;
@@ -56,6 +77,8 @@ const POLICY_EN_RE = /\bviolat|content[\s_-]{0,3}polic|\b(?:moderation|flagged|g
 
 const COMPLETE_ZH_RE = /生成完成|任务完成|已完成|视频完成|生成成功|任务成功|^完成|^成功/;
 const COMPLETE_EN_RE = /\b(?:completed?|done|finished|succeeded|success(?:ful|fully)?|ready)\b/i;
+/** A step of the job being done ("Upload done, queuing…") is not the job being done. */
+const STILL_GOING_RE = /排队|等待|生成中|处理中|\b(?:queu|waiting|pending|generating|processing|rendering|in progress|running)/i;
 const GENERATING_RE = /生成中|处理中|进行中|渲染中|制作中|运行中|开始生成|\b(?:generating|processing|in progress|running|rendering)\b/i;
 const QUEUED_RE = /排队|等待|已提交|提交成功|\bqueu|\b(?:waiting|pending|submitted)\b/i;
 
@@ -80,6 +103,8 @@ interface Fence {
   kind: FenceKind;
   marker: string;
   body: string[];
+  /** An ```html block (sora2api's answer): its media tags are read; JSON blocks never are. */
+  markup: boolean;
 }
 
 /** The extension of a URL's path, lower-case, ignoring query string and fragment. */
@@ -177,6 +202,10 @@ function failureWords(phrase: string): string {
 }
 
 class ReportScanner {
+  constructor(private readonly baseUrl: string | undefined) {}
+
+  /** Reading the reasoning: its fenced blocks are never the echo. */
+  inReasoning = false;
   phase?: ReportPhase;
   progress?: number;
   taskId?: string;
@@ -219,27 +248,31 @@ class ReportScanner {
     while (trimmed[i] === ch) i++;
     const marker = ch.repeat(3);
     let rest = trimmed.slice(i);
-    const lang = /^[\w+-]{0,40}/.exec(rest);
-    if (lang) rest = rest.slice(lang[0].length);
+    const lang = /^[\w+-]{0,40}/.exec(rest)?.[0] ?? '';
+    rest = rest.slice(lang.length);
+    const markup = /^(?:html?|xml|markdown|md)$/i.test(lang);
     let kind: FenceKind = 'other';
     if (this.expectErrorBlock) {
       kind = 'error';
       this.expectErrorBlock = false;
-    } else if (!this.echoSeen && !this.reportSeen) {
+    } else if (!this.echoSeen && !this.reportSeen && !this.inReasoning && !markup) {
       kind = 'echo';
     }
     if (kind === 'echo') this.echoSeen = true;
     const close = rest.indexOf(marker);
     if (close !== -1) {
+      if (markup) this.mediaTags(rest.slice(0, close));
       this.block(kind, rest.slice(0, close));
       return;
     }
-    this.fence = { kind, marker, body: rest.trim() ? [rest] : [] };
+    if (markup) this.mediaTags(rest);
+    this.fence = { kind, marker, body: rest.trim() ? [rest] : [], markup };
   }
 
   fenceLine(raw: string): void {
     const fence = this.fence;
     if (!fence) return;
+    if (fence.markup) this.mediaTags(raw);
     const trimmed = raw.trim();
     if (trimmed.startsWith(fence.marker)) {
       this.fence = undefined;
@@ -291,11 +324,15 @@ class ReportScanner {
     const body = stripQuote(raw);
     if (!body.trim()) return;
 
-    let phrase = body.replace(LINK_RE, (_m, bang: string, label: string, url: string) => {
+    let phrase = body.includes('<') ? this.mediaTags(body) : body;
+    phrase = phrase.replace(LINK_RE, (_m, bang: string, label: string, url: string) => {
       this.link(bang === '!', label, url);
       return ' ';
     });
-    phrase = phrase.replace(BARE_URL_RE, ' ');
+    phrase = phrase.replace(BARE_URL_RE, (url) => {
+      this.bareUrl(url.replace(URL_TAIL_RE, ''));
+      return ' ';
+    });
     // While streaming, a link still being written ("[下载失败原因](htt") is not words of the report.
     if (open) {
       const bracket = phrase.lastIndexOf('[');
@@ -370,7 +407,7 @@ class ReportScanner {
     }
 
     const trimmed = phrase.replace(/^[^\p{L}\p{N}]+/u, '');
-    if (!progressLine && (COMPLETE_ZH_RE.test(trimmed) || COMPLETE_EN_RE.test(trimmed))) {
+    if (!progressLine && (COMPLETE_ZH_RE.test(trimmed) || COMPLETE_EN_RE.test(trimmed)) && !STILL_GOING_RE.test(trimmed)) {
       this.reportSeen = true;
       this.setPhase('completed');
       return;
@@ -406,18 +443,66 @@ class ReportScanner {
 
   link(isImage: boolean, label: string, url: string): void {
     this.reportSeen = true;
-    const kind = classifyLink(isImage, label, url);
+    this.keep(classifyLink(isImage, label, url), url);
+  }
+
+  /** Keeps the first safe link of each kind; a video means the job is done. */
+  keep(kind: LinkKind | undefined, url: string): void {
     if (!kind || this.links[kind] !== undefined) return;
-    // Cheap pre-check so thousands of relative / javascript: links cost no URL parsing.
-    if (!/^https?:\/\//i.test(url)) return;
-    const safe = safeHttpUrl(url);
+    // Cheap pre-check so thousands of javascript:/data: links cost no URL parsing.
+    if (!/^(?:https?:\/\/|\/)/i.test(url)) return;
+    const safe = resolveHttpUrl(url, this.baseUrl);
     if (!safe) return;
     this.links[kind] = safe;
     if (kind === 'videoUrl') this.setPhase('completed');
   }
 
-  snapshot(): TaskSnapshot {
+  /** A URL in running text counts when it points at a media file. */
+  bareUrl(url: string): void {
+    const ext = urlExtension(url);
+    if (MEDIA_EXT.has(ext)) this.keep('videoUrl', url);
+    else if (IMAGE_EXT.has(ext)) this.keep('previewUrl', url);
+  }
+
+  /**
+   * Reads `<video>` / `<source>` / `<img>` tags: src of a video or source is the video (a source
+   * whose file is an image excepted), a poster or an img src the preview. Returns the text with
+   * the tags cut out, so words inside their attributes are not read as the report's.
+   */
+  mediaTags(text: string): string {
+    return text.replace(MEDIA_TAG_RE, (_m, tag: string, attrs: string) => {
+      this.reportSeen = true;
+      const isImg = tag.toLowerCase() === 'img';
+      ATTR_RE.lastIndex = 0;
+      for (let m; (m = ATTR_RE.exec(attrs)); ) {
+        const url = decodeEntities(m[2] ?? m[3] ?? m[4] ?? '');
+        if (m[1]?.toLowerCase() === 'poster' || isImg) this.keep('previewUrl', url);
+        else this.keep(IMAGE_EXT.has(urlExtension(url)) ? 'previewUrl' : 'videoUrl', url);
+      }
+      return ' ';
+    });
+  }
+
+  /** Reads one text line by line; the last line is open (it may still grow). */
+  text(text: string): void {
+    let pos = 0;
+    for (;;) {
+      const nl = text.indexOf('\n', pos);
+      const end = nl === -1 ? text.length : nl;
+      let line = text.slice(pos, end);
+      let open = nl === -1;
+      if (line.endsWith('\r')) {
+        line = line.slice(0, -1);
+        open = false;
+      }
+      this.line(line, open);
+      if (nl === -1) break;
+      pos = nl + 1;
+    }
     this.finishOpenFence();
+  }
+
+  snapshot(): TaskSnapshot {
     const out: TaskSnapshot = {};
     if (this.phase) out.phase = this.phase;
     const progress = this.phase === 'completed' ? 100 : this.progress;
@@ -442,8 +527,8 @@ class ReportScanner {
 }
 
 /**
- * Reads the assistant's accumulated markdown report (any prefix of it while it streams) into a
- * snapshot. Pure and total: never throws, one linear pass, safe to call on every delta.
+ * Reads the assistant's accumulated report (any prefix of it while it streams), and the answer's
+ * reasoning beside it, into a snapshot. Pure and total: never throws, one linear pass over each.
  *
  * - `phase`: the last indication in text order wins, but `completed` and `failed` are terminal
  *   (the first of them stays). A safe video link means `completed`.
@@ -453,26 +538,40 @@ class ReportScanner {
  * - `sid`: the report's `sid:` line (the new video); the echo block's `sid` only as a fallback
  *   (on a remix turn that one is the previous video's, and stays readable as `echo.sid`).
  * - `echo`: the first fenced block before any report line, if it parses as a JSON object.
- * - links: only absolute http(s) URLs (via `safeHttpUrl`); the first of each kind wins.
+ * - links: markdown links, `<video|source src>` / `poster` / `<img src>` (in an ```html block
+ *   too), bare URLs of media files, or an answer that is one URL alone; absolute http(s) or
+ *   relative to `ctx.baseUrl`, nothing else (`resolveHttpUrl`); the first of each kind wins.
+ * - reasoning: read after the content with the same rules (progress, phase words, failures);
+ *   its blocks are never the echo, and the higher progress of the two wins.
  * - `failure`: the failure line in the relay's words plus a few following lines, and the
  *   message of a fenced upstream error JSON right after it; the echo block is never scanned.
  */
-export function parseTaskReport(content: string): TaskSnapshot {
-  const scanner = new ReportScanner();
+export function parseTaskReport(content: string, ctx: ReportContext = {}): TaskSnapshot {
+  const scanner = new ReportScanner(ctx.baseUrl);
   const text = typeof content === 'string' ? content : '';
-  let pos = 0;
-  for (;;) {
-    const nl = text.indexOf('\n', pos);
-    const end = nl === -1 ? text.length : nl;
-    let line = text.slice(pos, end);
-    let open = nl === -1;
-    if (line.endsWith('\r')) {
-      line = line.slice(0, -1);
-      open = false;
-    }
-    scanner.line(line, open);
-    if (nl === -1) break;
-    pos = nl + 1;
+  scanner.text(text);
+  // grok2api's answer can be the link alone, with no extension to say it is a video.
+  if (scanner.links.videoUrl === undefined && text.length <= 8200) {
+    const lone = text.trim();
+    if (LONE_URL_RE.test(lone) && !IMAGE_EXT.has(urlExtension(lone))) scanner.keep('videoUrl', lone);
+  }
+  const reasoning = ctx.reasoning;
+  if (typeof reasoning === 'string' && reasoning !== '') {
+    // Progress of the content's own report and of the reasoning: the higher one is the latest.
+    const before = scanner.progress;
+    scanner.progress = undefined;
+    scanner.inReasoning = true;
+    scanner.expectErrorBlock = false;
+    scanner.text(reasoning);
+    if (before !== undefined && (scanner.progress === undefined || scanner.progress < before)) scanner.progress = before;
   }
   return scanner.snapshot();
+}
+
+/** The few entities a relay may write inside an attribute (`&amp;` in a signed URL). */
+function decodeEntities(value: string): string {
+  if (!value.includes('&')) return value;
+  return value.replace(/&(amp|quot|#39|apos|lt|gt);/g, (_m, name: string) =>
+    name === 'amp' ? '&' : name === 'quot' ? '"' : name === 'lt' ? '<' : name === 'gt' ? '>' : "'",
+  );
 }
