@@ -1,13 +1,13 @@
 import { cancelled, RelayError, redactSecret, type TurnError } from './errors';
 import type { LiveProgress } from './live-progress';
-import type { ChatRequest } from './chat-stream';
+import type { ChatDelta, ChatRequest } from './chat-stream';
 import { safeHttpUrl } from './safe-url';
 import type { Settings } from './settings';
 import { LIMITS } from './settings';
 // `t` is a common local name here (a thread, a turn): the UI's words go by `words`.
 import { t as words } from './i18n';
 import { readThreads, type ThreadWriter } from './store';
-import type { TaskSnapshot } from './task-report';
+import type { ReportContext, TaskSnapshot } from './task-report';
 import { followTaskSource, type FollowOptions, type FollowResult, type TaskSourceState } from './task-source';
 import {
   applySnapshot,
@@ -26,8 +26,8 @@ import {
 export interface RunnerDeps {
   writer: ThreadWriter;
   settings: () => Promise<Settings>;
-  stream: (req: ChatRequest) => AsyncIterable<string>;
-  parse: (content: string) => TaskSnapshot;
+  stream: (req: ChatRequest) => AsyncIterable<ChatDelta>;
+  parse: (content: string, ctx?: ReportContext) => TaskSnapshot;
   now?: () => number;
   /** Called whenever the number of open requests changes (badge, keep-alive). */
   onActivity?: (running: number) => void;
@@ -167,15 +167,16 @@ export class JobRunner {
     // Only the last turn of a thread can be unfinished (one job per thread), so the index says
     // which threads to look at without reading the whole history.
     const { value: threads } = await this.activeThreads();
+    const { baseUrl } = await this.deps.settings();
     for (const stored of threads) {
       const thread = (await this.deps.writer.get(stored.id)) ?? stored;
       for (const turn of thread.turns) {
         if (!isInFlight(turn.status) || this.running.has(turn.id)) continue;
-        const snap = this.deps.parse(turn.content);
+        const snap = this.deps.parse(turn.content, { reasoning: turn.reasoning, baseUrl });
         const source = safeHttpUrl(turn.taskSourceUrl);
         if (snap.phase === 'failed' || (snap.phase === 'completed' && snap.videoUrl)) {
           // The answer was complete; the worker died before it recorded the end.
-          const finished = await this.patchTurn(thread.id, turn.id, (t) => this.settle(applySnapshot(t, snap, t.content), snap, undefined));
+          const finished = await this.patchTurn(thread.id, turn.id, (t) => this.settle(applySnapshot(t, snap, t.content, t.reasoning), snap, undefined));
           if (finished) this.deps.onFinished?.(finished.thread, finished.turn);
         } else if (source) {
           this.launch(thread.id, turn.id, (controller) => this.follow(thread.id, turn.id, controller.signal, 'restart'));
@@ -310,6 +311,19 @@ export class JobRunner {
     if (!thread || index < 0) return;
 
     let content = '';
+    let reasoning = '';
+    const ctx: ReportContext = { baseUrl: settings.baseUrl };
+    /** The last read of the answer, and how long the answer was then (it only grows). */
+    let snap: TaskSnapshot = {};
+    let readAt = -1;
+    const read = (): TaskSnapshot => {
+      if (readAt !== content.length + reasoning.length) {
+        ctx.reasoning = reasoning;
+        snap = this.deps.parse(content, ctx);
+        readAt = content.length + reasoning.length;
+      }
+      return snap;
+    };
     let lastParse = -Infinity;
     let turn = thread.turns[index]!;
     let trailing: ReturnType<typeof setTimeout> | undefined;
@@ -327,7 +341,7 @@ export class JobRunner {
       if (trailing !== undefined) clearTimeout(trailing);
       trailing = undefined;
       lastParse = this.now();
-      const next = applySnapshot(turn, this.deps.parse(content), content);
+      const next = applySnapshot(turn, read(), content, reasoning);
       const changedPhase = next.status !== turn.status || FINAL_FIELDS.some((f) => next[f] !== turn[f]);
       if ((next.status === 'queued' || next.status === 'generating') && (next.progress !== turn.progress || next.status !== turn.status))
         this.deps.onLive?.(turnId, { threadId, turnId, progress: next.progress ?? 0, status: next.status });
@@ -349,9 +363,15 @@ export class JobRunner {
         messages: buildMessages(thread.turns, index),
         signal: controller.signal,
         stallTimeoutMs: settings.stallTimeoutMin * 60_000,
+        // [DONE] / finish_reason end the answer only once it holds a video or a failure.
+        isTerminal: () => {
+          const now = read();
+          return now.phase === 'failed' || (now.phase === 'completed' && now.videoUrl !== undefined);
+        },
       });
       for await (const delta of stream) {
-        content += delta;
+        if (delta.content !== undefined) content += delta.content;
+        if (delta.reasoning !== undefined) reasoning += delta.reasoning;
         await absorb(false);
       }
     } catch (err) {
@@ -363,11 +383,15 @@ export class JobRunner {
     // The last read of the answer is folded into the final write below (one write, not two in
     // the same millisecond), or stored first when the job goes on from its task source.
     if (trailing !== undefined) clearTimeout(trailing);
-    const snap = this.deps.parse(content);
-    turn = applySnapshot(turn, snap, content);
-    // A cancel that lands once the relay has delivered the video (the answer was only waiting to
-    // be closed) would throw away a paid result: the turn completes instead.
-    if (cancelled && snap.phase === 'completed' && snap.videoUrl) cancelled = false;
+    const final = read();
+    turn = applySnapshot(turn, final, content, reasoning);
+    // A video is a paid result: once the relay has given its link, a cancel, a dropped
+    // connection, a stall or an error event after it does not make the turn fail.
+    const hasVideo = final.phase === 'completed' && final.videoUrl !== undefined;
+    if (hasVideo) {
+      cancelled = false;
+      error = undefined;
+    }
     // The stream is gone but the job may not be: with a task source link, follow it there
     // (never by sending the prompt again).
     if (!cancelled && safeHttpUrl(turn.taskSourceUrl)) {
@@ -376,7 +400,7 @@ export class JobRunner {
           ? 'stall'
           : error?.kind === 'network'
             ? 'network'
-            : !error && snap.phase !== 'failed' && !snap.videoUrl
+            : !error && final.phase !== 'failed' && !hasVideo
               ? 'incomplete'
               : undefined;
       if (reason) {
@@ -389,7 +413,7 @@ export class JobRunner {
       error = { ...error, message: words('lost_stream', { what: error.message, id: turn.taskId }) };
     }
     const last = turn;
-    const finished = await this.patchTurn(threadId, turnId, () => this.settle({ ...last }, snap, cancelled ? 'cancelled' : error), true);
+    const finished = await this.patchTurn(threadId, turnId, () => this.settle({ ...last }, final, cancelled ? 'cancelled' : error), true);
     this.deps.onLive?.(turnId, null);
     if (finished) this.deps.onFinished?.(finished.thread, finished.turn);
   }

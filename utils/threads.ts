@@ -28,6 +28,12 @@ export interface Turn {
   echo?: TaskEcho;
   /** The assistant's text verbatim: it is what the next turn sends back. */
   content: string;
+  /**
+   * The answer's reasoning (`reasoning_content`), where relays such as sora2api, flow2api and
+   * grok2api write their progress: read for the report, shown as part of the raw answer, never
+   * sent back.
+   */
+  reasoning?: string;
   error?: TurnError;
   /**
    * Set while the runner follows the job on its task source instead of the stream (the worker was
@@ -122,8 +128,9 @@ export function lastCompletedTurn(thread: Thread): Turn | undefined {
  * Folds a parsed report into a turn. Only fields the report actually carries overwrite what the
  * turn had, so a resumed turn never loses links it learned earlier.
  */
-export function applySnapshot(turn: Turn, snap: TaskSnapshot, content: string): Turn {
+export function applySnapshot(turn: Turn, snap: TaskSnapshot, content: string, reasoning?: string): Turn {
   const next: Turn = { ...turn, content };
+  if (reasoning) next.reasoning = reasoning;
   if (snap.taskId) next.taskId = snap.taskId;
   if (snap.sid) next.sid = snap.sid;
   if (snap.videoUrl) next.videoUrl = snap.videoUrl;

@@ -4,7 +4,7 @@ import { browser } from 'wxt/browser';
 import { FOLLOW_DEADLINE_MS, JobRunner } from '@/utils/job-runner';
 import { createWakeAlarm, RECOVER_ALARM, RECOVER_PERIOD_MIN } from '@/utils/keep-alive';
 import { RelayError } from '@/utils/errors';
-import type { ChatRequest } from '@/utils/chat-stream';
+import type { ChatDelta, ChatRequest } from '@/utils/chat-stream';
 import { DEFAULT_SETTINGS, type Settings } from '@/utils/settings';
 import { readStorageProblem, readThreads, ThreadWriter } from '@/utils/store';
 import type { FollowOptions, FollowResult } from '@/utils/task-source';
@@ -27,7 +27,7 @@ interface Call {
 }
 
 /** A relay in memory: yields the given chunks, honours abort, counts open streams. */
-function fakeRelay(script: (req: ChatRequest, n: number) => { chunks: string[]; fail?: RelayError; gate?: Promise<void>; gapMs?: number }) {
+function fakeRelay(script: (req: ChatRequest, n: number) => { chunks: (string | ChatDelta)[]; fail?: RelayError; gate?: Promise<void>; gapMs?: number }) {
   const calls: Call[] = [];
   let open = 0;
   let maxOpen = 0;
@@ -41,7 +41,7 @@ function fakeRelay(script: (req: ChatRequest, n: number) => { chunks: string[]; 
       for (const c of chunks) {
         if (req.signal?.aborted) throw new RelayError('cancelled', 'Cancelled');
         await new Promise((r) => setTimeout(r, gapMs ?? 1));
-        yield c;
+        yield typeof c === 'string' ? { content: c } : c;
       }
       if (req.signal?.aborted) throw new RelayError('cancelled', 'Cancelled');
       if (fail) throw fail;
@@ -186,7 +186,7 @@ describe('JobRunner', () => {
     const relay = fakeRelay(() => ({ chunks: [] }));
     relay.stream = async function* (req: ChatRequest) {
       relay.calls.push({ req });
-      yield* report(7);
+      for (const content of report(7)) yield { content };
       // The relay holds the socket open after the whole answer; only the abort ends it.
       await new Promise((r) => req.signal!.addEventListener('abort', r));
       throw new RelayError('cancelled', 'Cancelled');
@@ -226,6 +226,82 @@ describe('JobRunner', () => {
     const t = await runner.start('x', 'sora-2', 'popup');
     await runner.idle();
     expect((await stored(t.id)).turns[0]).toMatchObject({ status: 'failed', error: { kind: 'protocol' }, content: '> 排队中...\n> 生成中.\n' });
+  });
+
+  it('reads progress from the reasoning, keeps it beside the content and never sends it back (sora2api)', async () => {
+    const reasoning = (n: number) => ({ reasoning: `**Video Generation Progress**: ${n}% (running)\n` });
+    const video = { content: "```html\n<video src='https://relay.test/tmp/v1.mp4' controls></video>\n```" };
+    const relay = fakeRelay((_r, n) => ({ chunks: n === 1 ? [reasoning(20), reasoning(65), video] : report(n), gapMs: 60 }));
+    const { writer, runner } = await setup(relay);
+    const progress: number[] = [];
+    const update = writer.update.bind(writer);
+    writer.update = (id, fn, o) => update(id, (t) => {
+      const next = fn(t);
+      const p = next.turns[0]!.progress;
+      if (p !== undefined && progress.at(-1) !== p) progress.push(p);
+      return next;
+    }, o);
+    const t = await runner.start('a fox', 'veo-3', 'popup');
+    await runner.idle();
+    const turn = (await stored(t.id)).turns[0]!;
+    expect(turn).toMatchObject({ status: 'completed', videoUrl: 'https://relay.test/tmp/v1.mp4', content: video.content });
+    expect(turn.reasoning).toBe(reasoning(20).reasoning + reasoning(65).reasoning);
+    expect(progress).toEqual([0, 20, 65, 100]);
+    await runner.modify(t.id, 'make it night');
+    await runner.idle();
+    expect(relay.calls[1]!.req.messages).toEqual([
+      { role: 'user', content: 'a fox' },
+      { role: 'assistant', content: video.content },
+      { role: 'user', content: 'make it night' },
+    ]);
+  });
+
+  it.each([
+    ['a dropped connection', new RelayError('network', 'Connection lost')],
+    ['a stall', new RelayError('timeout', 'The relay stopped answering')],
+    ['an error event', new RelayError('server', 'upstream error', { serverMessage: 'upstream error' })],
+  ])('a turn that holds a video is completed, whatever comes after the link: %s', async (_name, fail) => {
+    const relay = fakeRelay(() => ({ chunks: [{ reasoning: '生成进度: 90%\n' }, { content: "<video src='https://relay.test/v.mp4?a=1&b=2' controls></video>" }], fail }));
+    const { runner, finished } = await setup(relay);
+    const t = await runner.start('x', 'veo-3', 'popup');
+    await runner.idle();
+    expect((await stored(t.id)).turns[0]).toMatchObject({ status: 'completed', progress: 100, videoUrl: 'https://relay.test/v.mp4?a=1&b=2' });
+    expect((await stored(t.id)).turns[0]!.error).toBeUndefined();
+    expect(finished).toEqual(['completed']);
+  });
+
+  it('tells the stream whether the answer is finished, so an early [DONE] or finish_reason does not end it', async () => {
+    const verdicts: boolean[] = [];
+    const relay = fakeRelay(() => ({ chunks: [] }));
+    relay.stream = async function* (req: ChatRequest) {
+      relay.calls.push({ req });
+      yield { content: '```json\n{"step":"submitted"}\n```\n' };
+      verdicts.push(req.isTerminal!());
+      yield { content: '> 生成中\n' };
+      verdicts.push(req.isTerminal!());
+      yield { content: '[视频](https://relay.test/v.mp4)' };
+      verdicts.push(req.isTerminal!());
+    };
+    const { runner } = await setup(relay);
+    await runner.start('x', 'runway', 'popup');
+    await runner.idle();
+    expect(verdicts).toEqual([false, false, true]);
+    // A failure is an end too.
+    relay.stream = async function* (req: ChatRequest) {
+      yield { reasoning: '错误: quota exhausted\n' };
+      verdicts.push(req.isTerminal!());
+    };
+    await runner.start('y', 'veo-3', 'popup');
+    await runner.idle();
+    expect(verdicts.at(-1)).toBe(true);
+  });
+
+  it('resolves a relative video link against the relay (grok2api)', async () => {
+    const relay = fakeRelay(() => ({ chunks: [{ reasoning: '视频正在生成 50%\n' }, { content: '/v1/files/video?id=abc' }] }));
+    const { runner } = await setup(relay, { baseUrl: 'https://grok.test/v1' });
+    const t = await runner.start('x', 'grok-imagine', 'popup');
+    await runner.idle();
+    expect((await stored(t.id)).turns[0]).toMatchObject({ status: 'completed', videoUrl: 'https://grok.test/v1/files/video?id=abc' });
   });
 
   it('on start-up marks requests that were in flight as interrupted (never re-sends) and starts pending ones', async () => {
@@ -538,9 +614,9 @@ describe('JobRunner streaming', () => {
     const stream = async function* (req: ChatRequest) {
       relay.calls.push({ req });
       // Everything in one go, as one network read can carry several events…
-      yield '> ID: `task_1`\n> 生成中.\n';
-      yield '>🏃 进度 36..';
-      yield '44..';
+      yield { content: '> ID: `task_1`\n> 生成中.\n' };
+      yield { content: '>🏃 进度 36..' };
+      yield { content: '44..' };
       // …then the relay goes quiet.
       await Promise.race([gate, new Promise((_, reject) => req.signal?.addEventListener('abort', () => reject(new RelayError('cancelled', 'Cancelled'))))]);
     };
