@@ -97,7 +97,7 @@ export function handleChat(host: ChatHost, req: IncomingMessage, res: ServerResp
   const spec = host.takeScenario();
   const fixture = fixtureOfScenario(spec.name);
   if (fixture) {
-    void serveFixture(host, res, fixture, spec.slow ?? 1);
+    void serveFixture(host, res, fixture, spec.slow ?? 1, spec.dropAfter);
     return spec.name;
   }
   const scenario = resolveScenario(spec);

@@ -40,7 +40,8 @@ export interface FixtureHost {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export async function serveFixture(host: FixtureHost, res: ServerResponse, fixture: RelayFixture, slow = 1): Promise<void> {
+/** `dropAfter`: destroy the socket after that many writes, as a dropped connection does. */
+export async function serveFixture(host: FixtureHost, res: ServerResponse, fixture: RelayFixture, slow = 1, dropAfter?: number): Promise<void> {
   const { status, headers, chunks } = materialize(fixture, host.url);
   if (chunks.length === 1 && status !== 200) {
     // A whole error body, as frameworks send it: with its length.
@@ -56,10 +57,17 @@ export async function serveFixture(host: FixtureHost, res: ServerResponse, fixtu
   });
   res.writeHead(status, headers);
   res.flushHeaders();
+  let written = 0;
   for (const step of fixturePlan({ ...fixture, chunks }, slow)) {
     if (step.delayMs > 0) await sleep(step.delayMs);
     if (!open) return;
     res.write(step.text);
+    if (++written === dropAfter) {
+      // Let the write reach the client first, as a connection that breaks after a good packet.
+      await sleep(50);
+      res.destroy();
+      return;
+    }
   }
   res.end();
 }

@@ -32,6 +32,8 @@ export interface ScenarioSpec {
    * scenarios it multiplies the relay's own pacing, fitted to about 2.4 s.
    */
   slow?: number;
+  /** relay:* scenarios: cut the connection (no end of stream) right after this many writes. */
+  dropAfter?: number;
   /** Leave out the task source link (`[原始数据](…)`). */
   noSource?: boolean;
   /** Failure text for fail-reason, fail-english, policy and stream-error. */
