@@ -139,7 +139,7 @@ export function TurnView({ thread, turn, index, latestDone, queuePos }: TurnProp
             {t('taskPage')}
           </a>
         )}
-        {turn.content && (
+        {(turn.content || turn.reasoning) && (
           <button type="button" class="btn sm ghost" aria-label={t('showRaw')} aria-expanded={raw} onClick={() => setRaw(!raw)}>
             <Icon d={CODE} />
             {t('rawAnswer')}
@@ -158,9 +158,15 @@ export function TurnView({ thread, turn, index, latestDone, queuePos }: TurnProp
         </p>
       )}
       {raw && (
-        <pre class="raw" role="region" tabIndex={0} aria-label={t('rawOf', { n })}>
-          {turn.content}
-        </pre>
+        <div class="raw" role="region" tabIndex={0} aria-label={t('rawOf', { n })}>
+          {turn.reasoning && (
+            <>
+              <p class="small muted">{t('rawReasoning')}</p>
+              <pre>{turn.reasoning}</pre>
+            </>
+          )}
+          {turn.content && <pre>{turn.content}</pre>}
+        </div>
       )}
       {branching && done && <BranchForm thread={thread} turn={turn} n={n} close={() => setBranching(false)} />}
     </li>
