@@ -8,17 +8,19 @@ export interface ServerErrorInfo {
   message?: string;
   code?: string;
   type?: string;
+  /** An HTTP status the relay put inside the error (flow2api's `status_code` in a 200 stream). */
+  status?: number;
 }
 
 const MAX_SERVER_MESSAGE = 500;
 const MAX_SUMMARY_DETAIL = 200;
 
-const QUOTA_WORDS = /balance|quota|credit|insufficient|billing|余额|额度/i;
+const QUOTA_WORDS = /balance|quota|credit|insufficient|billing|余额|额度|配额/i;
 const POLICY_WORDS = /content.?policy|moderation|safety|content.?filter|violat|违规|敏感|审核/i;
 
 export function kindForStatus(status: number, info: ServerErrorInfo = {}, rawBody = ''): ErrorKind {
   // OpenAI itself answers 429 insufficient_quota: waiting will not help, topping up will.
-  if (status === 429) return isQuotaCode(info) ? 'quota' : 'rate-limit';
+  if (status === 429) return isQuotaCode(info) || QUOTA_WORDS.test(info.message ?? '') ? 'quota' : 'rate-limit';
   if (status === 401) return 'auth';
   if (status === 402) return 'quota';
   if (status === 403) return QUOTA_WORDS.test(rawBody) ? 'quota' : 'auth';
@@ -55,8 +57,9 @@ export function readServerError(body: string): ServerErrorInfo {
     }
   }
   if (text.startsWith('<')) {
-    const title = /<title[^>]*>([^<]*)<\/title>/i.exec(text)?.[1]?.trim();
-    return { message: title || text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim() };
+    // Every class stops at the next `<` too, so a hostile body of unclosed tags scans linearly.
+    const title = /<title[^<>]*>([^<]*)<\/title>/i.exec(text)?.[1]?.trim();
+    return { message: title || text.replace(/<[^<>]*>/g, ' ').replace(/\s+/g, ' ').trim() };
   }
   return { message: text };
 }
@@ -113,6 +116,10 @@ export function relayErrorFromHttp(
 /** An `{"error": …}` object sent instead of (or in the middle of) the content. */
 export function relayErrorFromPayload(errorValue: unknown, apiKey: string, status?: number): RelayError {
   const info = errorInfoFromValue({ error: errorValue });
+  // A status inside the error says more than the 200 the stream was sent with.
+  if (info.status !== undefined && (status === undefined || status < 300)) {
+    return build(kindForStatus(info.status, info, info.message), info, apiKey, { status: info.status });
+  }
   return build(kindForErrorInfo(info), info, apiKey, { status });
 }
 
@@ -149,13 +156,15 @@ function isQuotaCode(info: ServerErrorInfo): boolean {
   return /quota|insufficient|billing|balance|credit/i.test(`${info.code ?? ''} ${info.type ?? ''}`);
 }
 
-function codeAndType(record: Record<string, unknown>): { code?: string; type?: string } {
+function codeAndType(record: Record<string, unknown>): { code?: string; type?: string; status?: number } {
   const code = record.code;
-  const out: { code?: string; type?: string } = {};
+  const out: { code?: string; type?: string; status?: number } = {};
   if (typeof code === 'string' && code !== '') out.code = code;
   else if (typeof code === 'number') out.code = String(code);
   const type = stringOf(record.type);
   if (type !== undefined) out.type = type;
+  const status = record.status_code;
+  if (typeof status === 'number' && Number.isInteger(status) && status >= 400 && status < 600) out.status = status;
   return out;
 }
 
