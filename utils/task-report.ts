@@ -54,7 +54,14 @@ const LINK_RE =
 /** Bare URLs are removed from the phrase so words inside them (…/failed/…, ?status=done) don't count. */
 const BARE_URL_RE = /https?:\/\/\S*/gi;
 /** Punctuation that ends a sentence around a bare URL rather than belonging to it. */
-const URL_TAIL_RE = /[.,;:!?)\]}>'"`，。；：！？）】」』、]+$/u;
+const URL_TAIL = new Set([...'.,;:!?)]}>\'"`，。；：！？）】」』、']);
+
+/** The URL without the sentence's punctuation after it (a loop: a regex anchored at $ backtracks). */
+function trimUrlTail(url: string): string {
+  let end = url.length;
+  while (end > 0 && URL_TAIL.has(url[end - 1] as string)) end--;
+  return url.slice(0, end);
+}
 /**
  * `<video src='…' controls>`, `<video controls src="…">`, `<source src>`, `<img src>` (sora2api,
  * flow2api, grok2api): bounded and stopped by any `<`/`>`, so scanning stays linear.
@@ -330,7 +337,7 @@ class ReportScanner {
       return ' ';
     });
     phrase = phrase.replace(BARE_URL_RE, (url) => {
-      this.bareUrl(url.replace(URL_TAIL_RE, ''));
+      this.bareUrl(trimUrlTail(url));
       return ' ';
     });
     // While streaming, a link still being written ("[下载失败原因](htt") is not words of the report.

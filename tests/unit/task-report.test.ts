@@ -543,7 +543,7 @@ describe('parseTaskReport on the shapes real relays send', () => {
   });
 
   it('stays linear on 1 MB of hostile tags and lone-URL look-alikes', () => {
-    const junk = ['<video src="'.repeat(40_000), "<video src='x' ".repeat(40_000), '<img '.repeat(60_000), '/'.repeat(200_000)].join('\n');
+    const junk = ['<video src="'.repeat(40_000), "<video src='x' ".repeat(40_000), '<img '.repeat(60_000), '/'.repeat(200_000), `see https://a${'.,'.repeat(150_000)}x`].join('\n');
     expect(junk.length).toBeGreaterThan(1_000_000);
     // A quadratic scan would run into the test's timeout here; the bench measures the growth.
     const snap = parseTaskReport(junk, { baseUrl: BASE, reasoning: junk });
