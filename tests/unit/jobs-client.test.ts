@@ -43,7 +43,7 @@ describe('readJob: every status a relay answers', () => {
     ['grok2api failed', grok2api.retrieveFailed(), { phase: 'failed', failure: 'Video upstream returned 403' }],
     ['grok2api failed with an empty message', grok2api.retrieveFailedNoMessage(), { phase: 'failed', failure: 'video_generation_failed' }],
   ])('%s', (_name, answer, expected) => {
-    const state = readJob(JSON.parse(withBase(answer, BASE).raw));
+    const state = readJob(JSON.parse(withBase(answer as JobAnswer, BASE).raw));
     // `undefined` in the table means the field must be absent.
     const present = Object.fromEntries(Object.entries(expected).filter(([, v]) => v !== undefined));
     expect(state).toMatchObject(present);
