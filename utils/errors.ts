@@ -63,8 +63,9 @@ export interface TurnError {
    * 'generation': the relay ran the job and reported that it failed.
    * 'interrupted': we lost track of a job that may still finish on the relay (worker stopped with
    * no task source to follow, or the task source never gave an answer).
+   * 'remix-unsupported': the relay cannot modify a video; a new video from the instruction can be made instead.
    */
-  kind: ErrorKind | 'generation' | 'interrupted';
+  kind: ErrorKind | 'generation' | 'interrupted' | 'remix-unsupported';
   message: string;
   status?: number;
   serverMessage?: string;

@@ -26,6 +26,15 @@ export interface Turn {
   taskPageUrl?: string;
   taskSourceUrl?: string;
   echo?: TaskEcho;
+  /** Video jobs: the relay's job id, stored as soon as the relay answers, so it is never created twice. */
+  jobId?: string;
+  /** Video jobs: what the job was asked for (as the relay takes it, e.g. `8`, `1280x720`). */
+  seconds?: string;
+  size?: string;
+  /** Video jobs: a new video from this prompt rather than a remix of the previous version. */
+  fresh?: boolean;
+  /** When the relay says its copy of the video expires (ms since the epoch). */
+  expiresAt?: number;
   /** The assistant's text verbatim: it is what the next turn sends back. */
   content: string;
   /**
@@ -55,10 +64,14 @@ export interface TurnResume {
   since: number;
 }
 
+export type ProtocolName = 'chat' | 'jobs';
+
 export interface Thread {
   id: string;
   title: string;
   model: string;
+  /** How its turns go to the relay; threads from before video jobs are chat. */
+  protocol?: ProtocolName;
   createdAt: number;
   updatedAt: number;
   origin: ThreadOrigin;
