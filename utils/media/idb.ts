@@ -1,5 +1,3 @@
-import { isQuotaError } from './errors';
-
 /** One IndexedDB request as a promise. Awaiting it inside a transaction keeps the transaction alive. */
 export function settle<T>(request: IDBRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -11,8 +9,8 @@ export function settle<T>(request: IDBRequest<T>): Promise<T> {
 /**
  * Runs `body` in one transaction and resolves once it has committed. `body` may await requests
  * of this transaction only (awaiting anything else lets it auto-commit half done). If `body`
- * throws, the transaction is aborted, so nothing it wrote lands. A quota refusal reported on
- * the transaction itself (Chrome does at commit) wins over a request's plain AbortError.
+ * throws, the transaction is aborted, so nothing it wrote lands. A refusal reported on the
+ * transaction itself (Chrome reports quota at commit) rejects with the transaction's error.
  */
 export async function inTransaction<T>(
   db: IDBDatabase,
@@ -40,6 +38,6 @@ export async function inTransaction<T>(
       // already committed or aborted
     }
     await done.catch(() => undefined);
-    throw isQuotaError(tx.error) ? tx.error : err;
+    throw err;
   }
 }
