@@ -69,6 +69,16 @@ describe('media store: stopping and resuming a save', () => {
     expect(await chunkIndexes(factory, KEY)).toEqual([...Array(11).keys()]);
   });
 
+  it('starting over with a shorter file leaves no chunk of the old partial copy behind', async () => {
+    const { store, factory, record } = await abortedPartway(5 * CHUNK + 2);
+    const shorter = bytesOf(2 * CHUNK + 1, 99);
+    const server = fileServer(shorter, { honoursRange: false, etag: '"v2"' });
+    const done = await store.saveFromResponse(KEY, metaOf('t1'), server.serve(resumeFetchInit(record)));
+    expect(done).toMatchObject({ complete: true, stored: shorter.byteLength, chunks: 3, etag: '"v2"' });
+    expect(await chunkIndexes(factory, KEY)).toEqual([0, 1, 2]);
+    expect(await bytesOfBlob(await store.readBlob(KEY))).toEqual(shorter);
+  });
+
   it('refuses a 206 whose Content-Range starts elsewhere, stores none of it, and the next try fetches the file whole', async () => {
     const { store, factory, bytes, record } = await abortedPartway(2 * CHUNK + 10);
     const broken = fileServer(bytes, { claimOffset: -CHUNK, etag: '"v1"' });
