@@ -175,6 +175,16 @@ describe('media store: answers that are not a copy', () => {
     expect((await store.usage()).bytes).toBe(0);
   });
 
+  it('a 200 with an empty body is no copy (a broken link, not an empty video)', async () => {
+    const { store } = newStore();
+    for (const body of [null, '']) {
+      await expect(store.saveFromResponse(KEY, metaOf('t1'), new Response(body, { status: 200 }))).rejects.toMatchObject({
+        kind: 'not-media',
+      });
+      expect(await store.getRecord(KEY)).toMatchObject({ complete: false, stored: 0, error: { kind: 'not-media' } });
+    }
+  });
+
   it('a failure noted after a complete copy leaves the copy as it was', async () => {
     const { store } = newStore();
     await store.saveStream(KEY, metaOf('t1'), streamOf(bytesOf(100)).stream);

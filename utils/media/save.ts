@@ -130,16 +130,21 @@ export async function saveFromResponse(
   } catch (err) {
     discard();
     const error = toMediaError(err, 'http', 'reading the answer');
-    if (!ctx.writing.has(key)) await recordFailure(ctx, key, meta, error.toJSON()).catch(() => undefined);
+    await recordFailure(ctx, key, meta, error.toJSON()).catch(() => undefined);
     throw error;
   }
   const body = response.body;
+  const pump = async (session: WriteSession, progress: Progress): Promise<void> => {
+    if (body) await pumpStream(ctx, session, body, options.signal, progress);
+    // A 200 with nothing in it is a broken link, not an empty video.
+    if (session.stored === 0) throw new MediaStoreError('not-media', `the link answered no bytes for a ${meta.kind}`);
+  };
   return runSave(
     ctx,
     key,
     meta,
     plan,
-    (session, progress) => (body ? pumpStream(ctx, session, body, options.signal, progress) : Promise.resolve()),
+    pump,
     discard,
     options,
   );

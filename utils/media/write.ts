@@ -177,9 +177,11 @@ export async function failCopy(ctx: MediaContext, session: WriteSession, error: 
 
 /**
  * Remembers why a turn has no copy (link expired, no permission, not media) without touching
- * any stored bytes; a complete copy is left as it is.
+ * any stored bytes; a complete copy, or one being saved here, is left as it is.
  */
 export async function recordFailure(ctx: MediaContext, key: string, meta: CopyMeta, error: CopyError): Promise<void> {
+  // A save running here reports its own outcome.
+  if (ctx.writing.has(key)) return;
   const db = await ctx.db();
   await inTransaction(db, [COPIES], 'readwrite', async (tx) => {
     const copies = tx.objectStore(COPIES);
