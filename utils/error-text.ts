@@ -1,7 +1,7 @@
 import type { TurnError } from './errors';
 import { t } from './i18n';
 
-type Kind = 'auth' | 'quota' | 'rate' | 'bad' | 'notfound' | 'server' | 'network' | 'protocol' | 'timeout' | 'generation' | 'interrupted';
+type Kind = 'auth' | 'quota' | 'rate' | 'bad' | 'notfound' | 'server' | 'network' | 'protocol' | 'timeout' | 'generation' | 'interrupted' | 'noremix';
 
 /** Each failure's words: title `err_<kind>`, advice `err_<kind>_do` (both checked by the compiler). */
 const KIND: Record<Exclude<TurnError['kind'], 'cancelled'>, Kind> = {
@@ -16,6 +16,7 @@ const KIND: Record<Exclude<TurnError['kind'], 'cancelled'>, Kind> = {
   timeout: 'timeout',
   generation: 'generation',
   interrupted: 'interrupted',
+  'remix-unsupported': 'noremix',
 };
 
 /** A failure's title in the current language ("The relay refused the API key"). */

@@ -35,6 +35,8 @@ export interface Turn {
   fresh?: boolean;
   /** When the relay says its copy of the video expires (ms since the epoch). */
   expiresAt?: number;
+  /** The local copies of the finished video and its preview (bytes in IndexedDB, see utils/media). */
+  media?: { video?: LocalCopy; preview?: LocalCopy };
   /** The assistant's text verbatim: it is what the next turn sends back. */
   content: string;
   /**
@@ -54,6 +56,16 @@ export interface Turn {
   /** When the request left (queued/generating): elapsed time is measured from here. */
   startedAt?: number;
   finishedAt?: number;
+}
+
+/** Where a turn's local copy stands; the bytes live in the media store under copyKey(turn.id, kind). */
+export interface LocalCopy {
+  state: 'saving' | 'saved' | 'failed';
+  /** 0..99 while saving, when the size is known. */
+  progress?: number;
+  bytes?: number;
+  /** Why there is no copy: no host permission, the link had expired, no space, nothing to copy, or the network. */
+  error?: 'permission' | 'expired' | 'quota' | 'no-source' | 'network';
 }
 
 export type ResumeReason = 'restart' | 'network' | 'stall' | 'incomplete';

@@ -36,10 +36,11 @@ export function jobsProtocol(opts: JobsProtocolOptions = {}): Protocol {
       signal: run.signal,
       deadline: startedAt + JOB_DEADLINE_MS,
       onUpdate: async (state) => {
-        const next = stepOf(current, state);
-        if (next.status === current.status && next.progress === current.progress) return;
+        const step = stepOf(current, state);
+        if (step.status === current.status && step.progress === current.progress) return;
+        const next = { ...current, ...step };
         run.live(next);
-        current = (await run.update((turn) => ({ ...turn, status: next.status, progress: next.progress }), next.status !== current.status)) ?? next;
+        current = (await run.update((turn) => ({ ...turn, ...step }), step.status !== current.status)) ?? next;
       },
     });
     if (result.outcome === 'completed') {
