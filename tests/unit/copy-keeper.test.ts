@@ -6,7 +6,7 @@ import type { MediaSource, RelayAccess } from '@/utils/runner/protocol';
 import { newThread, type LocalCopy, type Thread, type Turn } from '@/utils/threads';
 
 const RELAY: RelayAccess = { baseUrl: 'https://relay.test', apiKey: 'sk-keeper-123', stallTimeoutMs: 60_000 };
-const VIDEO = new Uint8Array(300_000).map((_, i) => i % 251);
+const VIDEO: Uint8Array<ArrayBuffer> = new Uint8Array(300_000).map((_, i) => i % 251);
 
 function completed(): { thread: Thread; turn: Turn } {
   const thread = newThread('a fox', 'veo-3', 'popup');
@@ -46,7 +46,7 @@ function setup(answer: (call: Call) => Response | Promise<Response>, extra: Part
   return { keeper: new CopyKeeper(deps), media, calls, states, copies: () => copies };
 }
 
-const mp4 = (bytes: Uint8Array = VIDEO, status = 200) => new Response(bytes, { status, headers: { 'content-type': 'video/mp4', 'content-length': String(bytes.length) } });
+const mp4 = (bytes: Uint8Array<ArrayBuffer> = VIDEO, status = 200) => new Response(bytes, { status, headers: { 'content-type': 'video/mp4', 'content-length': String(bytes.length) } });
 const jpg = () => new Response(new Uint8Array([0xff, 0xd8, 0xff, 0xe0]), { headers: { 'content-type': 'image/jpeg' } });
 
 describe('CopyKeeper', () => {
