@@ -5,13 +5,13 @@
 import './fake-chrome'; // first: installs globalThis.chrome before wxt/browser reads it
 import { memoryStorage, storeItems } from './fake-chrome';
 import { createParser, type EventSourceParser } from 'eventsource-parser';
-import { streamChat, type ChatRequest } from '../utils/chat-stream';
-import { JobRunner } from '../utils/job-runner';
-import { DEFAULT_SETTINGS } from '../utils/settings';
-import { ThreadWriter } from '../utils/store';
-import { isThreadKey, threadIdOf } from '../utils/storage-keys';
-import { parseTaskReport } from '../utils/task-report';
-import type { Thread } from '../utils/threads';
+import { streamChat, type ChatRequest } from '../utils/chat/stream-client';
+import { JobRunner } from '../utils/runner/runner';
+import { DEFAULT_SETTINGS } from '../utils/settings/settings';
+import { ThreadWriter } from '../utils/threads/store';
+import { isThreadKey, threadIdOf } from '../utils/threads/storage-keys';
+import { parseTaskReport } from '../utils/chat/report-parser';
+import type { Thread } from '../utils/threads/model';
 import { buildReport, reportText, type Report, type ReportPiece } from '../tests/relay/report';
 import { resolveScenario } from '../tests/relay/scenarios';
 import { planStream } from '../tests/relay/stream-plan';

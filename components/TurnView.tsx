@@ -1,9 +1,9 @@
 import { useRef, useState } from 'preact/hooks';
-import { videoFilename } from '@/utils/download-name';
-import { describeError } from '@/utils/error-text';
+import { videoFilename } from '@/utils/media/download-name';
+import { describeError } from '@/utils/relay/error-text';
 import { formatDuration } from '@/utils/format';
-import { safeHttpUrl } from '@/utils/safe-url';
-import { isActive, statusLabel, type Thread, type Turn } from '@/utils/threads';
+import { safeHttpUrl } from '@/utils/relay/safe-url';
+import { isActive, statusLabel, type Thread, type Turn } from '@/utils/threads/model';
 import { t } from '@/utils/i18n';
 import { browser } from 'wxt/browser';
 import { send } from '@/utils/messages';

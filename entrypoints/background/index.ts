@@ -1,21 +1,21 @@
 import { browser } from 'wxt/browser';
 import { defineBackground } from 'wxt/utils/define-background';
-import { importInto } from '@/utils/backup';
-import { liveKey } from '@/utils/live-progress';
+import { importInto } from '@/utils/threads/backup';
+import { liveKey } from '@/utils/runner/live-progress';
 import { openSidePanel } from '@/utils/side-panel';
-import { showRunningOnBadge } from '@/utils/badge';
-import { streamChat } from '@/utils/chat-stream';
-import { JobRunner } from '@/utils/job-runner';
-import { createKeepAlive, createWakeAlarm, RECOVER_ALARM } from '@/utils/keep-alive';
+import { showRunningOnBadge } from '@/utils/runner/badge';
+import { streamChat } from '@/utils/chat/stream-client';
+import { JobRunner } from '@/utils/runner/runner';
+import { createKeepAlive, createWakeAlarm, RECOVER_ALARM } from '@/utils/runner/keep-alive';
 import { dispatch, isRequest, type Handlers } from '@/utils/messages';
-import { migrate } from '@/utils/schema';
-import { loadSettings, watchSettings } from '@/utils/settings';
+import { migrate } from '@/utils/threads/schema';
+import { loadSettings, watchSettings } from '@/utils/settings/settings';
 import { currentLang, initI18n, pickLang, t } from '@/utils/i18n';
-import { ThreadWriter } from '@/utils/store';
-import { isThread } from '@/utils/thread-records';
-import { isInFlight } from '@/utils/threads';
-import { parseTaskReport } from '@/utils/task-report';
-import { testConnection } from '@/utils/relay-models';
+import { ThreadWriter } from '@/utils/threads/store';
+import { isThread } from '@/utils/threads/records';
+import { isInFlight } from '@/utils/threads/model';
+import { parseTaskReport } from '@/utils/chat/report-parser';
+import { testConnection } from '@/utils/relay/test-connection';
 import {
   notifyFinished,
   onContextMenuClick,

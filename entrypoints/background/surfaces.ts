@@ -1,8 +1,8 @@
 import { browser } from 'wxt/browser';
-import type { JobRunner } from '@/utils/job-runner';
-import { LIMITS, loadSettings, readinessProblem } from '@/utils/settings';
+import type { JobRunner } from '@/utils/runner/runner';
+import { LIMITS, loadSettings, readinessProblem } from '@/utils/settings/settings';
 import { openSidePanel, requestFocus } from '@/utils/side-panel';
-import { statusLabel, type Thread, type Turn } from '@/utils/threads';
+import { statusLabel, type Thread, type Turn } from '@/utils/threads/model';
 import { t } from '@/utils/i18n';
 
 export const CONTEXT_MENU_ID = 'sora-threads-generate-selection';

@@ -2,7 +2,7 @@ import type { BrowserContext, CDPSession, Page } from '@playwright/test';
 import { expect, test } from './fixtures';
 import { configureRelay } from './helpers';
 import type { Relay, ScenarioSpec } from '../relay/index';
-import type { Thread, Turn } from '../../utils/threads';
+import type { Thread, Turn } from '../../utils/threads/model';
 
 /*
  * Fault injection in real Chromium: the service worker stopped mid-job, the connection dropped,

@@ -1,9 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
-import { buildExport, importInto, planMerge, sanitizeThread } from '@/utils/backup';
-import { parseImport } from '@/utils/backup-file';
-import { readIndex, readThreads, ThreadWriter } from '@/utils/store';
-import { newThread, type Thread } from '@/utils/threads';
+import { buildExport, importInto, planMerge, sanitizeThread } from '@/utils/threads/backup';
+import { parseImport } from '@/utils/threads/backup-file';
+import { readIndex, readThreads, ThreadWriter } from '@/utils/threads/store';
+import { newThread, type Thread } from '@/utils/threads/model';
 
 const KEY = 'sk-live-0123456789abcdef';
 

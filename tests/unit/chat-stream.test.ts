@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { apiUrl, chatCompletionsUrl, streamChat, type ChatDelta, type ChatRequest } from '../../utils/chat-stream';
-import { RelayError } from '../../utils/errors';
-import { parseRetryAfter, readServerError } from '../../utils/http-error';
+import { apiUrl, chatCompletionsUrl, streamChat, type ChatDelta, type ChatRequest } from '../../utils/chat/stream-client';
+import { RelayError } from '../../utils/relay/errors';
+import { parseRetryAfter, readServerError } from '../../utils/relay/http-error';
 
 const SEED = readFileSync(new URL('../fixtures/seed-stream.txt', import.meta.url));
 const SEED_TEXT = SEED.toString('utf8');

@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { CopyKeeper, RETRY_DELAYS_MS, type KeeperDeps } from '@/utils/media/copy-keeper';
 import { createMediaStore, copyKey } from '@/utils/media';
 import type { MediaSource, RelayAccess } from '@/utils/runner/protocol';
-import { newThread, type LocalCopy, type Thread, type Turn } from '@/utils/threads';
+import { newThread, type LocalCopy, type Thread, type Turn } from '@/utils/threads/model';
 
 const RELAY: RelayAccess = { baseUrl: 'https://relay.test', apiKey: 'sk-keeper-123', stallTimeoutMs: 60_000 };
 const VIDEO: Uint8Array<ArrayBuffer> = new Uint8Array(300_000).map((_, i) => i % 251);

@@ -1,15 +1,15 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import { browser } from 'wxt/browser';
-import { FOLLOW_DEADLINE_MS, JobRunner } from '@/utils/job-runner';
-import { createWakeAlarm, RECOVER_ALARM, RECOVER_PERIOD_MIN } from '@/utils/keep-alive';
-import { RelayError } from '@/utils/errors';
-import type { ChatDelta, ChatRequest } from '@/utils/chat-stream';
-import { DEFAULT_SETTINGS, type Settings } from '@/utils/settings';
-import { readStorageProblem, readThreads, ThreadWriter } from '@/utils/store';
-import type { FollowOptions, FollowResult } from '@/utils/task-source';
-import { parseTaskReport } from '@/utils/task-report';
-import { newThread, type Thread, type Turn, type TurnStatus } from '@/utils/threads';
+import { FOLLOW_DEADLINE_MS, JobRunner } from '@/utils/runner/runner';
+import { createWakeAlarm, RECOVER_ALARM, RECOVER_PERIOD_MIN } from '@/utils/runner/keep-alive';
+import { RelayError } from '@/utils/relay/errors';
+import type { ChatDelta, ChatRequest } from '@/utils/chat/stream-client';
+import { DEFAULT_SETTINGS, type Settings } from '@/utils/settings/settings';
+import { readStorageProblem, readThreads, ThreadWriter } from '@/utils/threads/store';
+import type { FollowOptions, FollowResult } from '@/utils/chat/task-source';
+import { parseTaskReport } from '@/utils/chat/report-parser';
+import { newThread, type Thread, type Turn, type TurnStatus } from '@/utils/threads/model';
 
 const report = (n: number) => [
   '```json\n{"prompt":"p","orientation":"portrait"}\n```\n',

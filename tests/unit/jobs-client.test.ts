@@ -3,7 +3,7 @@ import { grok2api, newApi, withBase, type JobAnswer } from '../fixtures/jobs';
 import { readJob } from '@/utils/jobs/job-state';
 import { pollJob } from '@/utils/jobs/poll-job';
 import { createJob, fetchJobContent, JobReadError, readJobState, remixJob, RemixUnsupportedError, videosUrl } from '@/utils/jobs/videos-client';
-import { RelayError } from '@/utils/errors';
+import { RelayError } from '@/utils/relay/errors';
 
 const BASE = 'https://relay.example.com';
 const KEY = 'sk-test-jobs-0123456789';

@@ -7,9 +7,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RELAY_FIXTURES, fixtureId, fixtureText, materialize, type RelayFixture } from '../fixtures/relays/index';
-import { streamChat, type ChatDelta, type ChatMessage } from '../../utils/chat-stream';
-import { RelayError } from '../../utils/errors';
-import { parseTaskReport, type TaskSnapshot } from '../../utils/task-report';
+import { streamChat, type ChatDelta, type ChatMessage } from '../../utils/chat/stream-client';
+import { RelayError } from '../../utils/relay/errors';
+import { parseTaskReport, type TaskSnapshot } from '../../utils/chat/report-parser';
 
 const BASE_URL = 'https://relay.example.test';
 const KEY = 'sk-fixture-key-0123456789';

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { createParser } from 'eventsource-parser';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startRelay, type Relay, type RelayJob, type ScenarioName, type ScenarioSpec } from '../relay/index';
-import { streamChat, type ChatMessage } from '../../utils/chat-stream';
-import { parseTaskReport } from '../../utils/task-report';
+import { streamChat, type ChatMessage } from '../../utils/chat/stream-client';
+import { parseTaskReport } from '../../utils/chat/report-parser';
 
 const FIXTURE = readFileSync(new URL('../fixtures/seed-stream.txt', import.meta.url), 'utf8');
 const MP4 = readFileSync(new URL('../fixtures/media/sample.mp4', import.meta.url));

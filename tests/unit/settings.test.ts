@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { baseUrlProblem, DEFAULT_SETTINGS, normalizeSettings, originPattern, readinessProblem, validateSettings } from '@/utils/settings';
+import { baseUrlProblem, DEFAULT_SETTINGS, normalizeSettings, originPattern, readinessProblem, validateSettings } from '@/utils/settings/settings';
 
 describe('settings validation', () => {
   it.each([

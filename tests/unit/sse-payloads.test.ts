@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createSsePayloadDecoder } from '../../utils/sse-payloads';
+import { createSsePayloadDecoder } from '../../utils/chat/sse-payloads';
 
 function decode(chunks: (string | Uint8Array)[]) {
   const payloads: unknown[] = [];

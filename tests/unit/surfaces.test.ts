@@ -8,9 +8,9 @@ import {
   onNotificationClick,
   startFromSelection,
 } from '@/entrypoints/background/surfaces';
-import type { JobRunner } from '@/utils/job-runner';
+import type { JobRunner } from '@/utils/runner/runner';
 import { FOCUS_KEY } from '@/utils/side-panel';
-import { newThread, type Thread } from '@/utils/threads';
+import { newThread, type Thread } from '@/utils/threads/model';
 
 const CONFIGURED = { baseUrl: 'http://127.0.0.1:8787', apiKey: 'sk-test', model: 'sora-2-pro', notifications: true };
 

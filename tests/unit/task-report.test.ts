@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parseTaskReport, type ReportPhase, type TaskSnapshot } from '../../utils/task-report';
+import { parseTaskReport, type ReportPhase, type TaskSnapshot } from '../../utils/chat/report-parser';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
 const REPORTS = `${FIXTURES}reports/`;

@@ -1,5 +1,5 @@
 import { isRecord } from '../is-record';
-import { safeHttpUrl } from '../safe-url';
+import { safeHttpUrl } from '../relay/safe-url';
 
 /**
  * One Videos-API job as a relay describes it, read tolerantly: new-api answers `unknown` until its

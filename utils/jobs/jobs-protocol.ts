@@ -1,7 +1,7 @@
-import { RelayError, type TurnError } from '../errors';
+import { RelayError, type TurnError } from '../relay/errors';
 import { t } from '../i18n';
 import type { MediaSource, Protocol, RelayAccess, TurnEnd, TurnRun } from '../runner/protocol';
-import type { Turn } from '../threads';
+import type { Turn } from '../threads/model';
 import type { JobState } from './job-state';
 import { pollJob, type PollOptions } from './poll-job';
 import { createJob, remixJob, RemixUnsupportedError, videosUrl, type ReferenceImage, type VideosRelay } from './videos-client';

@@ -1,6 +1,6 @@
-import { cancelled, RelayError } from '../errors';
+import { cancelled, RelayError } from '../relay/errors';
 import { t } from '../i18n';
-import { abortableSleep } from '../task-source';
+import { abortableSleep } from '../chat/task-source';
 import type { JobState } from './job-state';
 import { JobReadError, readJobState, type VideosRelay } from './videos-client';
 

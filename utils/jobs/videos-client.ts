@@ -1,7 +1,7 @@
-import { apiUrl } from '../chat-stream';
-import { cancelled, RelayError, redactSecret } from '../errors';
-import { errorTitle } from '../error-text';
-import { readServerError, relayErrorFromHttp, withDetail } from '../http-error';
+import { apiUrl } from '../chat/stream-client';
+import { cancelled, RelayError, redactSecret } from '../relay/errors';
+import { errorTitle } from '../relay/error-text';
+import { readServerError, relayErrorFromHttp, withDetail } from '../relay/http-error';
 import { t } from '../i18n';
 import { isRecord } from '../is-record';
 import { jobIdOf, readJob, type JobState } from './job-state';

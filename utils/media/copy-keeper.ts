@@ -1,5 +1,5 @@
 import type { MediaSource, RelayAccess } from '../runner/protocol';
-import type { LocalCopy, Thread, Turn } from '../threads';
+import type { LocalCopy, Thread, Turn } from '../threads/model';
 import { MediaStoreError, RESUMABLE_KINDS } from './errors';
 import type { MediaStore } from './index';
 import { copyKey } from './keys';

@@ -1,5 +1,5 @@
-import type { TurnError } from '../errors';
-import type { Thread, Turn } from '../threads';
+import type { TurnError } from '../relay/errors';
+import type { Thread, Turn } from '../threads/model';
 
 /**
  * What the runner needs from a wire protocol (the chat format, the Videos job API): start a turn,

@@ -1,8 +1,8 @@
-import { redactSecret } from './errors';
-import { safeHttpUrl } from './safe-url';
-import { isThread } from './thread-records';
-import { t as words } from './i18n';
-import { isInFlight, isActive, type Thread, type Turn } from './threads';
+import { redactSecret } from '../relay/errors';
+import { safeHttpUrl } from '../relay/safe-url';
+import { isThread } from './records';
+import { t as words } from '../i18n';
+import { isInFlight, isActive, type Thread, type Turn } from './model';
 
 export const EXPORT_FORMAT = 'sora-threads-export';
 export const EXPORT_VERSION = 1;

@@ -1,8 +1,8 @@
 import { browser } from 'wxt/browser';
 import { INDEX_KEY, isThreadKey, threadIdOf, threadKey } from './storage-keys';
-import { isIndexEntry, isThread, type IndexEntry } from './thread-records';
-import { isLiveProgress, LIVE_PREFIX, type LiveProgress } from './live-progress';
-import type { Thread } from './threads';
+import { isIndexEntry, isThread, type IndexEntry } from './records';
+import { isLiveProgress, LIVE_PREFIX, type LiveProgress } from '../runner/live-progress';
+import type { Thread } from './model';
 
 /*
  * The read side of the thread store, shared by the pages and the background's writer. Pages

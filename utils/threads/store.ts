@@ -1,8 +1,8 @@
 import { browser } from 'wxt/browser';
 import { INDEX_KEY, threadKey } from './storage-keys';
-import { t as words } from './i18n';
-import { indexEntryOf, sameIndexEntry, type IndexEntry } from './thread-records';
-import type { Thread } from './threads';
+import { t as words } from '../i18n';
+import { indexEntryOf, sameIndexEntry, type IndexEntry } from './records';
+import type { Thread } from './model';
 import {
   readIndex,
   readThread,

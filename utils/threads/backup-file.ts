@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { EXPORT_FORMAT, EXPORT_VERSION, IMPORT_MAX_BYTES } from './backup';
-import type { Thread } from './threads';
-import { t } from './i18n';
+import type { Thread } from './model';
+import { t } from '../i18n';
 
 /*
  * Reading an export file, in the page that picked it (valibot stays out of the background's

@@ -1,5 +1,5 @@
-import { formatNumber, pluralKey, t } from './i18n';
-import type { ConnectionResult } from './relay-models';
+import { formatNumber, pluralKey, t } from '../i18n';
+import type { ConnectionResult } from './test-connection';
 
 /** "Test connection", in words: what works, or which field to fix. */
 export function describeConnection(r: ConnectionResult): { ok: boolean; title: string; detail?: string } {

@@ -1,8 +1,8 @@
-import { cancelled, redactSecret } from './errors';
-import { parseRetryAfter } from './http-error';
-import { t } from './i18n';
-import { isRecord } from './is-record';
-import { safeHttpUrl } from './safe-url';
+import { cancelled, redactSecret } from '../relay/errors';
+import { parseRetryAfter } from '../relay/http-error';
+import { t } from '../i18n';
+import { isRecord } from '../is-record';
+import { safeHttpUrl } from '../relay/safe-url';
 
 /**
  * The relay's "task source" link (`[原始数据](…)`) answers JSON about a job that keeps running on

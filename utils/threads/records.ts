@@ -1,5 +1,5 @@
-import { isRecord } from './is-record';
-import type { Thread, Turn, TurnStatus } from './threads';
+import { isRecord } from '../is-record';
+import type { Thread, Turn, TurnStatus } from './model';
 
 /**
  * Shape checks for what comes out of storage (or an import): a record damaged by a crash, an

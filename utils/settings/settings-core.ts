@@ -2,7 +2,7 @@
  * Settings defaults and validation, free of any storage code: the pages import this directly so
  * they do not bundle wxt's storage library (page size budgets). `./settings` re-exports it all.
  */
-import { t, type LangPref } from './i18n';
+import { t, type LangPref } from '../i18n';
 
 export const DEFAULT_MODELS = ['sora-2', 'sora-2-pro'] as const;
 

@@ -1,6 +1,6 @@
 import { browser } from 'wxt/browser';
 import { INDEX_KEY, SCHEMA_KEY, isThreadKey } from './storage-keys';
-import { indexEntryOf, isThread, type IndexEntry } from './thread-records';
+import { indexEntryOf, isThread, type IndexEntry } from './records';
 
 export const SCHEMA_VERSION = 1;
 

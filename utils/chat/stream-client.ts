@@ -1,7 +1,7 @@
-import { cancelled, RelayError, redactSecret } from './errors';
-import { errorTitle } from './error-text';
-import { relayErrorFromHttp, relayErrorFromPayload, truncate, withDetail } from './http-error';
-import { t } from './i18n';
+import { cancelled, RelayError, redactSecret } from '../relay/errors';
+import { errorTitle } from '../relay/error-text';
+import { relayErrorFromHttp, relayErrorFromPayload, truncate, withDetail } from '../relay/http-error';
+import { t } from '../i18n';
 import { createSsePayloadDecoder } from './sse-payloads';
 
 export interface ChatMessage {

@@ -1,7 +1,7 @@
-import { apiUrl } from './chat-stream';
+import { apiUrl } from '../chat/stream-client';
 import { RelayError } from './errors';
 import { relayErrorFromHttp } from './http-error';
-import { t } from './i18n';
+import { t } from '../i18n';
 
 export type ConnectionResult =
   | { ok: true; models: string[] }

@@ -1,5 +1,5 @@
 import type { TurnError } from './errors';
-import { t } from './i18n';
+import { t } from '../i18n';
 
 type Kind = 'auth' | 'quota' | 'rate' | 'bad' | 'notfound' | 'server' | 'network' | 'protocol' | 'timeout' | 'generation' | 'interrupted' | 'noremix';
 

@@ -1,7 +1,7 @@
 import { errorTitle } from './error-text';
 import { RelayError, redactSecret, type ErrorKind } from './errors';
-import { t } from './i18n';
-import { isRecord } from './is-record';
+import { t } from '../i18n';
+import { isRecord } from '../is-record';
 
 /** What a relay said about a failure, from whichever error shape it uses. */
 export interface ServerErrorInfo {

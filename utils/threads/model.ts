@@ -1,7 +1,7 @@
-import type { ChatMessage } from './chat-stream';
-import { t } from './i18n';
-import type { TurnError } from './errors';
-import type { TaskEcho, TaskSnapshot } from './task-report';
+import type { ChatMessage } from '../chat/stream-client';
+import { t } from '../i18n';
+import type { TurnError } from '../relay/errors';
+import type { TaskEcho, TaskSnapshot } from '../chat/report-parser';
 
 export type TurnStatus =
   | 'pending' // waiting in the local queue: nothing sent, nothing spent

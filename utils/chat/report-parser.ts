@@ -1,6 +1,6 @@
-import { errorInfoFromValue } from './http-error';
-import { isRecord } from './is-record';
-import { resolveHttpUrl } from './safe-url';
+import { errorInfoFromValue } from '../relay/http-error';
+import { isRecord } from '../is-record';
+import { resolveHttpUrl } from '../relay/safe-url';
 
 /** The state of a video job as read from the assistant's accumulated markdown report. */
 export type ReportPhase = 'queued' | 'generating' | 'completed' | 'failed';

@@ -1,14 +1,14 @@
-import { cancelled, RelayError, redactSecret, type TurnError } from './errors';
+import { cancelled, RelayError, redactSecret, type TurnError } from '../relay/errors';
 import type { LiveProgress } from './live-progress';
-import type { ChatDelta, ChatRequest } from './chat-stream';
-import { safeHttpUrl } from './safe-url';
-import type { Settings } from './settings';
-import { LIMITS } from './settings';
+import type { ChatDelta, ChatRequest } from '../chat/stream-client';
+import { safeHttpUrl } from '../relay/safe-url';
+import type { Settings } from '../settings/settings';
+import { LIMITS } from '../settings/settings';
 // `t` is a common local name here (a thread, a turn): the UI's words go by `words`.
-import { t as words } from './i18n';
-import { readThreads, type ThreadWriter } from './store';
-import type { ReportContext, TaskSnapshot } from './task-report';
-import { followTaskSource, type FollowOptions, type FollowResult, type TaskSourceState } from './task-source';
+import { t as words } from '../i18n';
+import { readThreads, type ThreadWriter } from '../threads/store';
+import type { ReportContext, TaskSnapshot } from '../chat/report-parser';
+import { followTaskSource, type FollowOptions, type FollowResult, type TaskSourceState } from '../chat/task-source';
 import {
   applySnapshot,
   buildMessages,
@@ -21,7 +21,7 @@ import {
   type Thread,
   type ThreadOrigin,
   type Turn,
-} from './threads';
+} from '../threads/model';
 
 export interface RunnerDeps {
   writer: ThreadWriter;

@@ -1,4 +1,4 @@
-import type { Thread } from './threads';
+import type { Thread } from '../threads/model';
 
 /**
  * Progress travels to the pages through storage.session (memory, no disk write) as fast as the

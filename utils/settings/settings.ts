@@ -1,6 +1,6 @@
 import { browser } from 'wxt/browser';
 import { DEFAULT_SETTINGS, type Settings } from './settings-core';
-import { SETTINGS_KEY } from './storage-keys';
+import { SETTINGS_KEY } from '../threads/storage-keys';
 
 export * from './settings-core';
 
