@@ -236,8 +236,10 @@ export class ThreadWriter {
     this.waiters.get(id)?.forEach((resolve) => resolve());
     this.waiters.delete(id);
     this.index = this.index.filter((e) => e.id !== id);
-    await browser.storage.local.remove(threadKey(id));
+    // The index first: a worker stopped between the two writes leaves an unlisted record (never
+    // shown), not a listed thread that has no record.
     await this.set({ [INDEX_KEY]: this.index });
+    await browser.storage.local.remove(threadKey(id));
   }
 
   async flushAll(): Promise<void> {

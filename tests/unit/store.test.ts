@@ -16,6 +16,7 @@ import { migrate, SCHEMA_VERSION, type Migration } from '@/utils/schema';
 import { newThread, type Thread } from '@/utils/threads';
 
 beforeEach(() => {
+  vi.restoreAllMocks();
   fakeBrowser.reset();
   vi.useRealTimers();
 });
@@ -91,6 +92,23 @@ describe('ThreadWriter', () => {
     await vi.advanceTimersByTimeAsync(700);
     await sixth;
     expect(written).toHaveLength(6);
+  });
+
+  it('a delete writes the index before removing the record: stopped in between, no listed thread lacks its record', async () => {
+    const w = new ThreadWriter();
+    await w.load();
+    const a = newThread('a', 'sora-2', 'popup', 1000);
+    const b = newThread('b', 'sora-2', 'popup', 2000);
+    await w.put(a, { immediate: true });
+    await w.put(b, { immediate: true });
+    // The worker is stopped right after the delete's first write.
+    const remove = vi.spyOn(browser.storage.local, 'remove').mockImplementation(() => new Promise(() => {}));
+    void w.remove(a.id);
+    await vi.waitFor(() => expect(remove).toHaveBeenCalled());
+    const index = await readIndex();
+    expect(index.map((e) => e.id)).toEqual([b.id]);
+    const records = await readThreads(index.map((e) => e.id));
+    expect(records.value.map((t) => t.id)).toEqual([b.id]);
   });
 
   it('reads a record whose error or resume has the wrong shape as damaged (a page would crash rendering it)', async () => {
