@@ -1,10 +1,10 @@
 import { browser } from 'wxt/browser';
-import { INDEX_KEY, threadKey } from './storage-keys';
+import { INDEX_KEY, isThreadKey, threadKey } from './storage-keys';
 import { t as words } from './i18n';
-import { indexEntryOf, sameIndexEntry, type IndexEntry } from './thread-records';
+import { indexEntryOf, isIndexEntry, isThread, sameIndexEntry, type IndexEntry } from './thread-records';
 import type { Thread } from './threads';
 import {
-  readIndex,
+  newestFirst,
   readThread,
   readThreads,
   STORAGE_PROBLEM_KEY,
@@ -32,6 +32,27 @@ export class StorageWriteError extends Error {
   }
 }
 
+/**
+ * Thrown by every write while the history is not open for writing: it could not be read at
+ * start-up (writing then would replace the index with one that lacks every older thread), or it
+ * was saved by a newer version of the extension (whose format this one must not touch).
+ */
+export class HistoryUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'HistoryUnavailableError';
+  }
+}
+
+type WriterState = { kind: 'unloaded' } | { kind: 'ready' } | { kind: 'failed'; detail: string } | { kind: 'readonly' };
+
+/** The index rebuilt from the thread records themselves, newest first. */
+export async function rebuildIndex(): Promise<IndexEntry[]> {
+  const all = await browser.storage.local.get(null);
+  const found: IndexEntry[] = [];
+  for (const [key, value] of Object.entries(all)) if (isThreadKey(key) && isThread(value)) found.push(indexEntryOf(value));
+  return found.sort(newestFirst);
+}
 
 /** Minimum gap between two durable writes of one thread while it streams. */
 export const WRITE_INTERVAL_MS = 200;
@@ -74,8 +95,47 @@ export class ThreadWriter {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async load(): Promise<void> {
-    this.index = await readIndex();
+  private state: WriterState = { kind: 'unloaded' };
+
+  /**
+   * Reads the index; nothing can be written before this succeeded. A missing or damaged index is
+   * rebuilt from the `thread:*` records (never read as empty: the next write would store that).
+   * `readOnly`: the history belongs to a newer version; it is read, never written.
+   */
+  async load(opts: { readOnly?: boolean } = {}): Promise<void> {
+    try {
+      const raw = (await browser.storage.local.get(INDEX_KEY))[INDEX_KEY];
+      const intact = Array.isArray(raw) && raw.every(isIndexEntry);
+      this.index = intact ? (raw as IndexEntry[]) : await rebuildIndex();
+      if (opts.readOnly) {
+        this.state = { kind: 'readonly' };
+        return;
+      }
+      this.state = { kind: 'ready' };
+      // Best effort: if this write fails, the next write that changes a summary stores it.
+      if (!intact && (raw !== undefined || this.index.length)) await this.set({ [INDEX_KEY]: this.index }).catch(() => {});
+    } catch (err) {
+      this.refuseWrites(err);
+      throw err;
+    }
+  }
+
+  /** Start-up failed before the index could be read (a migration): every write is refused. */
+  refuseWrites(err: unknown): void {
+    this.state = { kind: 'failed', detail: (err instanceof Error ? err.message : String(err)).slice(0, 200) };
+  }
+
+  /** True once the history was read and may be written. */
+  get writable(): boolean {
+    return this.state.kind === 'ready';
+  }
+
+  /** Why nothing may be written now, or undefined when writes are allowed. */
+  private refusal(): HistoryUnavailableError | undefined {
+    const s = this.state;
+    if (s.kind === 'ready') return undefined;
+    if (s.kind === 'readonly') return new HistoryUnavailableError(words('historyNewer'));
+    return new HistoryUnavailableError(words('historyUnavailable', { detail: s.kind === 'failed' ? s.detail : words('historyNotRead') }));
   }
 
   entries(): readonly IndexEntry[] {
@@ -117,6 +177,8 @@ export class ThreadWriter {
    * is ever sent for a turn the user cannot see.
    */
   put(thread: Thread, opts: { immediate?: boolean; strict?: boolean } = {}): Promise<void> {
+    const refused = this.refusal();
+    if (refused) return Promise.reject(refused);
     if (opts.strict) return this.putStrict(thread);
     const id = thread.id;
     this.latest.set(id, thread);
@@ -228,6 +290,8 @@ export class ThreadWriter {
   }
 
   async remove(id: string): Promise<void> {
+    const refused = this.refusal();
+    if (refused) throw refused;
     this.clearTimer(id);
     this.pending.delete(id);
     this.latest.delete(id);

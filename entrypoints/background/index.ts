@@ -67,11 +67,32 @@ export default defineBackground({
       onFinished: (thread, turn) => void notifyFinished(thread, turn),
     });
     // Storage must be migrated and the index loaded before any handler touches threads; every
-    // listener below is registered synchronously, then waits on this.
-    const ready = Promise.all([words, migrate().then(() => writer.load())])
-      .then(() => runner.recover())
-      .then(() => wakeAlarm.set(runner.runningCount > 0))
-      .catch((err) => console.error('Sora Threads: start-up failed', err));
+    // listener below is registered synchronously, then waits on this. If either fails, the writer
+    // refuses every write (a write would store an index without the older threads) and the next
+    // event tries again; a history from a newer version is read and never written.
+    const startUp = async (): Promise<void> => {
+      const schema = await migrate().catch((err: unknown) => {
+        writer.refuseWrites(err);
+        throw err;
+      });
+      await writer.load({ readOnly: schema.newer });
+      if (!writer.writable) return;
+      await runner.recover();
+      await wakeAlarm.set(runner.runningCount > 0);
+    };
+    const attempt = (): Promise<boolean> =>
+      Promise.all([words, startUp()]).then(
+        () => true,
+        (err: unknown) => (console.error('Sora Threads: start-up failed', err), false),
+      );
+    let started = attempt();
+    const ready = async (): Promise<boolean> => {
+      const was = started;
+      if (await was) return true;
+      // One new attempt however many events are waiting.
+      if (started === was) started = attempt();
+      return started;
+    };
 
     const handlers: Handlers = {
       generate: async ({ prompt, model, origin }) => {
@@ -108,14 +129,14 @@ export default defineBackground({
     browser.runtime.onMessage.addListener((msg: unknown, sender) => {
       // Only our own pages may start paid jobs.
       if (sender.id !== browser.runtime.id || !isRequest(msg)) return undefined;
-      return ready.then(() => dispatch(handlers, msg));
+      return ready().then(() => dispatch(handlers, msg));
     });
 
-    browser.runtime.onInstalled.addListener(() => void ready.then(registerContextMenu));
+    browser.runtime.onInstalled.addListener(() => void ready().then(registerContextMenu));
     // The browser's language may have changed since the last start: the menu follows it.
-    browser.runtime.onStartup.addListener(() => void ready.then(registerContextMenu));
+    browser.runtime.onStartup.addListener(() => void ready().then(registerContextMenu));
 
-    browser.contextMenus.onClicked.addListener((info, tab) => void onContextMenuClick(runner, ready, info, tab));
+    browser.contextMenus.onClicked.addListener((info, tab) => void onContextMenuClick(runner, ready(), info, tab));
 
     browser.notifications.onClicked.addListener(onNotificationClick);
 
@@ -127,16 +148,19 @@ export default defineBackground({
     // the listener calls; only code running inside this worker can reach it.
     (globalThis as { soraThreads?: unknown }).soraThreads = {
       contextMenuClick: (info: { menuItemId: string; selectionText?: string }, tab?: { windowId?: number }) =>
-        onContextMenuClick(runner, ready, info, tab).then((t) => t?.id),
+        onContextMenuClick(runner, ready(), info, tab).then((t) => t?.id),
     };
 
     // Wakes a worker Chrome stopped mid-job: start-up recovery runs (above), and every tick makes
     // sure each unfinished turn is being streamed or followed on its task source.
     browser.alarms.onAlarm.addListener((alarm) => {
       if (alarm.name !== RECOVER_ALARM) return;
-      void ready
-        .then(() => runner.recover())
-        .then(() => wakeAlarm.set(runner.runningCount > 0))
+      void ready()
+        .then(async (ok) => {
+          if (!ok || !writer.writable) return;
+          await runner.recover();
+          await wakeAlarm.set(runner.runningCount > 0);
+        })
         .catch(() => {});
     });
   },
