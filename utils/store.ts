@@ -1,10 +1,10 @@
 import { browser } from 'wxt/browser';
-import { INDEX_KEY, isThreadKey, threadKey } from './storage-keys';
+import { INDEX_KEY, threadKey } from './storage-keys';
 import { t as words } from './i18n';
-import { indexEntryOf, isIndexEntry, isThread, sameIndexEntry, type IndexEntry } from './thread-records';
+import { indexEntryOf, sameIndexEntry, type IndexEntry } from './thread-records';
 import type { Thread } from './threads';
 import {
-  newestFirst,
+  loadIndex,
   readThread,
   readThreads,
   STORAGE_PROBLEM_KEY,
@@ -45,14 +45,6 @@ export class HistoryUnavailableError extends Error {
 }
 
 type WriterState = { kind: 'unloaded' } | { kind: 'ready' } | { kind: 'failed'; detail: string } | { kind: 'readonly' };
-
-/** The index rebuilt from the thread records themselves, newest first. */
-export async function rebuildIndex(): Promise<IndexEntry[]> {
-  const all = await browser.storage.local.get(null);
-  const found: IndexEntry[] = [];
-  for (const [key, value] of Object.entries(all)) if (isThreadKey(key) && isThread(value)) found.push(indexEntryOf(value));
-  return found.sort(newestFirst);
-}
 
 /** Minimum gap between two durable writes of one thread while it streams. */
 export const WRITE_INTERVAL_MS = 200;
@@ -104,16 +96,15 @@ export class ThreadWriter {
    */
   async load(opts: { readOnly?: boolean } = {}): Promise<void> {
     try {
-      const raw = (await browser.storage.local.get(INDEX_KEY))[INDEX_KEY];
-      const intact = Array.isArray(raw) && raw.every(isIndexEntry);
-      this.index = intact ? (raw as IndexEntry[]) : await rebuildIndex();
+      const { index, rebuilt, stored } = await loadIndex();
+      this.index = index;
       if (opts.readOnly) {
         this.state = { kind: 'readonly' };
         return;
       }
       this.state = { kind: 'ready' };
       // Best effort: if this write fails, the next write that changes a summary stores it.
-      if (!intact && (raw !== undefined || this.index.length)) await this.set({ [INDEX_KEY]: this.index }).catch(() => {});
+      if (rebuilt && (stored !== undefined || index.length)) await this.set({ [INDEX_KEY]: index }).catch(() => {});
     } catch (err) {
       this.refuseWrites(err);
       throw err;

@@ -207,6 +207,11 @@ describe('start-up with what storage holds (fixtures)', () => {
     expect((await readIndex()).map((e) => e.id)).toEqual([t.id, ...ids]);
   });
 
+  it.each(['v1-index-missing', 'v1-index-damaged'])('%s: a page reads the threads from their records too (never an empty history)', async (name) => {
+    await browser.storage.local.set(fixture(name));
+    expect((await readIndex()).map((e) => e.id)).toEqual(ids);
+  });
+
   it('storage that cannot be read: every write is refused with a clear message and the index is never replaced', async () => {
     await browser.storage.local.set(fixture('v1-intact'));
     const before = await browser.storage.local.get(null);
