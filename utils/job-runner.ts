@@ -168,7 +168,8 @@ export class JobRunner {
     // which threads to look at without reading the whole history.
     const { value: threads } = await this.activeThreads();
     for (const stored of threads) {
-      const thread = (await this.deps.writer.get(stored.id)) ?? stored;
+      const thread = await this.deps.writer.get(stored.id);
+      if (!thread) continue;
       for (const turn of thread.turns) {
         if (!isInFlight(turn.status) || this.running.has(turn.id)) continue;
         const snap = this.deps.parse(turn.content);
@@ -287,7 +288,9 @@ export class JobRunner {
     const { value: threads } = await this.activeThreads();
     const waiting: { thread: Thread; turn: Turn }[] = [];
     for (const thread of threads) {
-      const latest = (await this.deps.writer.get(thread.id)) ?? thread;
+      // Deleted since the index was read: its pending turn must never start.
+      const latest = await this.deps.writer.get(thread.id);
+      if (!latest) continue;
       for (const turn of latest.turns) if (turn.status === 'pending' && !this.running.has(turn.id)) waiting.push({ thread: latest, turn });
     }
     waiting.sort((a, b) => a.turn.createdAt - b.turn.createdAt);

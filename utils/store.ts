@@ -81,6 +81,11 @@ export class ThreadWriter {
   private problemShown = false;
   /** The write of each thread currently in flight. */
   private readonly inflight = new Map<string, Promise<void>>();
+  /**
+   * Threads deleted while this worker runs. A write retried after a failure, a read that was in
+   * flight during the delete, or a job still finishing must never store one of them again.
+   */
+  private readonly removed = new Set<string>();
 
   constructor(
     private readonly set: SetFn = (items) => browser.storage.local.set(items),
@@ -138,9 +143,12 @@ export class ThreadWriter {
   }
 
   async get(id: string): Promise<Thread | undefined> {
+    if (this.removed.has(id)) return undefined;
     const cached = this.latest.get(id);
     if (cached) return cached;
     const stored = await readThread(id);
+    // Deleted while we read: what was read must not be kept (a later update would store it back).
+    if (this.removed.has(id)) return undefined;
     // Another caller may have written while we read: theirs is newer.
     const now = this.latest.get(id);
     if (now) return now;
@@ -155,7 +163,7 @@ export class ThreadWriter {
     opts: { immediate?: boolean; strict?: boolean } = {},
   ): Promise<Thread | undefined> {
     const base = await this.get(id);
-    if (!base) return undefined;
+    if (!base || this.removed.has(id)) return undefined;
     const next = fn(this.latest.get(id) ?? base);
     await this.put(next, opts);
     return next;
@@ -167,9 +175,13 @@ export class ThreadWriter {
    * failed write rolls the memory back and rejects with a StorageWriteError, so no paid request
    * is ever sent for a turn the user cannot see.
    */
-  put(thread: Thread, opts: { immediate?: boolean; strict?: boolean } = {}): Promise<void> {
+  put(thread: Thread, opts: { immediate?: boolean; strict?: boolean; revive?: boolean } = {}): Promise<void> {
     const refused = this.refusal();
     if (refused) return Promise.reject(refused);
+    // A deleted thread comes back only when the user asks for it (undo, import): never through
+    // the writes of a job that was still finishing.
+    if (opts.revive) this.removed.delete(thread.id);
+    else if (this.removed.has(thread.id)) return Promise.resolve();
     if (opts.strict) return this.putStrict(thread);
     const id = thread.id;
     this.latest.set(id, thread);
@@ -262,6 +274,7 @@ export class ThreadWriter {
   }
 
   private failed(id: string, err: unknown): void {
+    if (this.removed.has(id)) return;
     const delay = Math.min(WRITE_RETRY_MAX_MS, (this.failing.get(id) ?? WRITE_RETRY_MIN_MS / 2) * 2);
     this.failing.set(id, delay);
     if (!this.timers.has(id)) this.timers.set(id, setTimeout(() => void this.flushOne(id), delay));
@@ -283,6 +296,7 @@ export class ThreadWriter {
   async remove(id: string): Promise<void> {
     const refused = this.refusal();
     if (refused) throw refused;
+    this.removed.add(id);
     this.clearTimer(id);
     this.pending.delete(id);
     this.latest.delete(id);
@@ -328,7 +342,7 @@ export class ThreadWriter {
       await write;
     } catch (err) {
       // Keep the newest state queued so a retry (or the next write) stores it once there is room.
-      if (!this.pending.has(id)) this.pending.set(id, thread);
+      if (!this.pending.has(id) && !this.removed.has(id)) this.pending.set(id, thread);
       this.failed(id, err);
       return;
     } finally {

@@ -112,7 +112,7 @@ export default defineBackground({
         if (await writer.get(thread.id)) throw new Error(t('stillExists'));
         const now = Date.now();
         const turns = thread.turns.map((t) => (isInFlight(t.status) ? { ...t, status: 'cancelled' as const, finishedAt: now } : t));
-        await writer.put({ ...thread, turns }, { immediate: true });
+        await writer.put({ ...thread, turns }, { immediate: true, revive: true });
         runner.pump();
         return null;
       },

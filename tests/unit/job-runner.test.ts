@@ -261,6 +261,52 @@ describe('JobRunner', () => {
     await expect(runner.retry(t.id, after.turns[1]!.id)).rejects.toThrow(/Only a failed/);
   });
 
+  it('a pending turn of a thread deleted while the queue was being read never starts, and the thread stays deleted', async () => {
+    let releaseA!: () => void;
+    const gateA = new Promise<void>((r) => (releaseA = r));
+    const relay = fakeRelay((_r, n) => ({ chunks: report(n), gate: n === 1 ? gateA : undefined }));
+    const { runner } = await setup(relay, { concurrency: 1 });
+    const a = await runner.start('a', 'sora-2', 'popup');
+    const b = await runner.start('b', 'sora-2', 'popup');
+    await vi.waitFor(() => expect(relay.calls).toHaveLength(1));
+
+    const local = browser.storage.local;
+    const get = local.get.bind(local);
+    const remove = local.remove.bind(local);
+    let releaseRead!: () => void;
+    const readHeld = new Promise<void>((r) => (releaseRead = r));
+    let releaseRemove!: () => void;
+    const removeHeld = new Promise<void>((r) => (releaseRemove = r));
+    let readStarted = false;
+    // The queue's read of b is slow, and so is the removal of b's record.
+    vi.spyOn(local, 'get').mockImplementation((async (keys: unknown) => {
+      const got = await get(keys as string[]);
+      if (!readStarted && Array.isArray(keys) && keys.includes(`thread:${b.id}`)) {
+        readStarted = true;
+        await readHeld;
+      }
+      return got;
+    }) as never);
+    vi.spyOn(local, 'remove').mockImplementation((async (keys: string | string[]) => {
+      await removeHeld;
+      return remove(keys);
+    }) as never);
+
+    releaseA(); // a finishes: the queue reads which turn is next (b)…
+    await vi.waitFor(() => expect(readStarted).toBe(true));
+    const removing = runner.remove(b.id); // …and b is deleted meanwhile
+    releaseRead();
+    await new Promise((r) => setTimeout(r, 50));
+    releaseRemove();
+    await removing;
+    await runner.idle();
+    vi.restoreAllMocks();
+
+    expect(relay.calls.map((c) => c.req.messages[0]!.content)).toEqual(['a']);
+    expect((await browser.storage.local.get(`thread:${b.id}`))[`thread:${b.id}`]).toBeUndefined();
+    expect((await stored(a.id)).turns[0]!.status).toBe('completed');
+  });
+
   it('rejects an empty or over-long prompt and stores nothing', async () => {
     const relay = fakeRelay(() => ({ chunks: [] }));
     const { runner, writer } = await setup(relay);

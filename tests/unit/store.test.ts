@@ -114,6 +114,60 @@ describe('ThreadWriter', () => {
     expect(records.value.map((t) => t.id)).toEqual([b.id]);
   });
 
+  it('a thread deleted while its write fails is not stored again by the retry', async () => {
+    vi.useFakeTimers();
+    let failWrites = true;
+    let reject!: (e: Error) => void;
+    const w = new ThreadWriter(async (items) => {
+      if (failWrites && Object.keys(items).some((k) => k.startsWith('thread:'))) {
+        await new Promise((_, r) => (reject = r));
+      }
+      await browser.storage.local.set(items);
+    });
+    await w.load();
+    const t = newThread('doomed', 'sora-2', 'popup');
+    const written = w.put(t, { immediate: true });
+    await vi.advanceTimersByTimeAsync(0);
+    // The delete lands while the write is in flight; then that write fails (quota).
+    await w.remove(t.id);
+    reject(new Error('QUOTA_BYTES quota exceeded'));
+    await written;
+    failWrites = false;
+    await vi.advanceTimersByTimeAsync(WRITE_RETRY_MAX_MS * 2);
+    await w.flushAll();
+    expect((await browser.storage.local.get(threadKey(t.id)))[threadKey(t.id)]).toBeUndefined();
+    expect((await readIndex()).map((e) => e.id)).not.toContain(t.id);
+    expect(await w.get(t.id)).toBeUndefined();
+  });
+
+  it('a read in flight during a delete does not bring the thread back through a later update', async () => {
+    const w = new ThreadWriter();
+    await w.load();
+    const t = newThread('doomed', 'sora-2', 'popup');
+    await w.put(t, { immediate: true });
+    const fresh = new ThreadWriter(); // another worker start: nothing cached
+    await fresh.load();
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const get = browser.storage.local.get.bind(browser.storage.local);
+    vi.spyOn(browser.storage.local, 'get').mockImplementationOnce((async (keys: string[]) => {
+      const got = await get(keys);
+      await held;
+      return got;
+    }) as never);
+    const reading = fresh.get(t.id);
+    await fresh.remove(t.id);
+    release();
+    expect(await reading).toBeUndefined();
+    expect(await fresh.update(t.id, (x) => ({ ...x, title: 'zombie' }), { immediate: true })).toBeUndefined();
+    expect((await browser.storage.local.get(threadKey(t.id)))[threadKey(t.id)]).toBeUndefined();
+    // Only an undo or an import puts it back.
+    await fresh.put(t, { immediate: true });
+    expect(await fresh.get(t.id)).toBeUndefined();
+    await fresh.put(t, { immediate: true, revive: true });
+    expect(await fresh.get(t.id)).toEqual(t);
+  });
+
   it('reads a record whose error or resume has the wrong shape as damaged (a page would crash rendering it)', async () => {
     const t = newThread('p', 'sora-2', 'popup');
     const bad = { ...t, id: 'bad', turns: [{ ...t.turns[0]!, status: 'failed', error: { kind: 'server', message: { html: '<b>' } } }] };
