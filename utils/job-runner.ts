@@ -1,4 +1,4 @@
-import { cancelled, RelayError, redactSecret, type TurnError } from './errors';
+import { cancelled, RelayError, redactSecret, redactTurnSecrets, type TurnError } from './errors';
 import type { LiveProgress } from './live-progress';
 import type { ChatRequest } from './chat-stream';
 import { safeHttpUrl } from './safe-url';
@@ -57,6 +57,11 @@ export class JobRunner {
   private readonly running = new Map<string, { threadId: string; controller: AbortController }>();
   private readonly now: () => number;
   private pumping = Promise.resolve();
+  /**
+   * Every API key this worker has sent (the setting may change while jobs run): relays echo keys
+   * in their answers and errors, and no text of theirs is stored with one in it.
+   */
+  private readonly secrets = new Set<string>();
 
   constructor(private readonly deps: RunnerDeps) {
     this.now = deps.now ?? Date.now;
@@ -64,6 +69,13 @@ export class JobRunner {
 
   get runningCount(): number {
     return this.running.size;
+  }
+
+  /** The settings, noting the key they carry so it is hidden from anything the relay says. */
+  private async settings(): Promise<Settings> {
+    const settings = await this.deps.settings();
+    if (settings.apiKey) this.secrets.add(settings.apiKey);
+    return settings;
   }
 
   async start(prompt: string, model: string, origin: ThreadOrigin): Promise<Thread> {
@@ -166,6 +178,7 @@ export class JobRunner {
   private async recoverNow(): Promise<void> {
     // Only the last turn of a thread can be unfinished (one job per thread), so the index says
     // which threads to look at without reading the whole history.
+    await this.settings();
     const { value: threads } = await this.activeThreads();
     for (const stored of threads) {
       const thread = await this.deps.writer.get(stored.id);
@@ -217,7 +230,7 @@ export class JobRunner {
     if (!begun || !isInFlight(begun.turn.status)) return;
     const url = safeHttpUrl(begun.turn.taskSourceUrl);
     if (!url) return;
-    const settings = await this.deps.settings();
+    const settings = await this.settings();
     let current = begun.turn;
     let result: FollowResult | 'cancelled';
     try {
@@ -282,7 +295,7 @@ export class JobRunner {
   }
 
   private async fill(): Promise<void> {
-    const settings = await this.deps.settings();
+    const settings = await this.settings();
     const limit = Math.min(Math.max(settings.concurrency, LIMITS.concurrency.min), LIMITS.concurrency.max);
     if (this.running.size >= limit) return;
     const { value: threads } = await this.activeThreads();
@@ -429,7 +442,8 @@ export class JobRunner {
       (t) => ({
         ...t,
         updatedAt: this.now(),
-        turns: t.turns.map((x) => (x.id === turnId ? (turn = fn(x)) : x)),
+        // Whatever the relay said goes through here before it is stored, shown or notified.
+        turns: t.turns.map((x) => (x.id === turnId ? (turn = redactTurnSecrets(fn(x), this.secrets)) : x)),
       }),
       { immediate },
     );

@@ -418,6 +418,26 @@ test('9. a javascript: link and HTML-looking server text: never a link, never ma
   expect(dialogs).toEqual([]);
 });
 
+test('11. a relay that echoes the API key in its failure: neither the card nor its raw answer shows the key', async ({ openPage, relay }) => {
+  const panel = await setUp(openPage, relay);
+  relay.enqueue(
+    { name: 'fail-reason', slow: 0.3, reason: `the key ${relay.apiKey} has no balance left` },
+    { name: 'http-error', status: 401, body: 'json', message: `Incorrect API key provided: ${relay.apiKey}` },
+  );
+  const [reason, refused] = await generateInOrder(panel, relay, ['echoed in the answer', 'echoed in the error']);
+  for (const id of [reason!, refused!]) {
+    const turn = await waitForTurn(panel, id, finished);
+    expect(turn.status).toBe('failed');
+    expect(JSON.stringify(turn)).not.toContain(relay.apiKey);
+  }
+  const box = article(panel, 'echoed in the answer');
+  await expect(box).toContainText('the key *** has no balance left');
+  await box.getByRole('button', { name: 'Show raw answer' }).click();
+  await expect(box.locator('pre')).toContainText('the key *** has no balance left');
+  await expect(article(panel, 'echoed in the error')).toContainText('Incorrect API key provided: ***');
+  expect(await panel.locator('body').innerText()).not.toContain(relay.apiKey);
+});
+
 test('10. requests to the video, preview, task page and task source hosts carry no Authorization header', async ({ context, openPage, relay }) => {
   const panel = await setUp(openPage, relay);
   // One job completes from its stream, one from its task source after a drop.

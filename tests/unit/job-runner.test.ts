@@ -10,6 +10,7 @@ import { readStorageProblem, readThreads, ThreadWriter } from '@/utils/store';
 import type { FollowOptions, FollowResult } from '@/utils/task-source';
 import { parseTaskReport } from '@/utils/task-report';
 import { newThread, type Thread, type Turn, type TurnStatus } from '@/utils/threads';
+import { notifyFinished } from '@/entrypoints/background/surfaces';
 
 const report = (n: number) => [
   '```json\n{"prompt":"p","orientation":"portrait"}\n```\n',
@@ -218,6 +219,38 @@ describe('JobRunner', () => {
     expect(turn.status).toBe('failed');
     expect(turn.error?.kind).toBe('generation');
     expect(turn.error?.message).toMatch(/内容违规/);
+  });
+
+  it('a relay that echoes the API key: the key never reaches the stored turn, the card or the notification', async () => {
+    const KEY = 'sk-live-ECHOED-0123456789';
+    const relay = fakeRelay((_r, n) =>
+      n === 1
+        ? { chunks: ['> ID: `task_1`\n> 排队中...\n', `生成失败: key ${KEY.slice(0, 9)}`, `${KEY.slice(9)} has no balance`] }
+        : { chunks: [], fail: new RelayError('server', `Unexpected error: upstream rejected Bearer ${KEY}`) },
+    );
+    const { runner, finished } = await setup(relay, { apiKey: KEY });
+    const notes: string[] = [];
+    vi.spyOn(browser.notifications, 'create').mockImplementation((async (_id: string, o: { title: string; message: string }) => {
+      notes.push(`${o.title} ${o.message}`);
+      return '';
+    }) as never);
+    await browser.storage.local.set({ settings: { notifications: true } });
+    const a = await runner.start('a', 'sora-2', 'popup');
+    await runner.idle();
+    const b = await runner.start('b', 'sora-2', 'popup');
+    await runner.idle();
+    const turns = [(await stored(a.id)).turns[0]!, (await stored(b.id)).turns[0]!];
+    expect(turns.map((t) => t.status)).toEqual(['failed', 'failed']);
+    expect(turns[0]!.error?.message).toContain('key *** has no balance');
+    expect(turns[1]!.error?.message).toContain('Bearer ***');
+    // Nothing stored (the answer shown as "Raw answer" included) holds it…
+    expect(JSON.stringify(await browser.storage.local.get(null))).not.toContain(KEY);
+    // …nor what the pages are told or notifications say.
+    expect(finished).toEqual(['failed', 'failed']);
+    for (const t of turns) await notifyFinished((await stored(a.id)), t);
+    expect(notes).toHaveLength(2);
+    expect(notes.join('\n')).not.toContain(KEY);
+    vi.restoreAllMocks();
   });
 
   it('an answer that ends without a video link is a failure, not a success', async () => {
