@@ -3,6 +3,7 @@ import { videoFilename } from '@/utils/download-name';
 import { describeError } from '@/utils/error-text';
 import { formatDuration } from '@/utils/format';
 import { safeHttpUrl } from '@/utils/safe-url';
+import { originPattern } from '@/utils/settings-core';
 import { isActive, statusLabel, type Thread, type Turn } from '@/utils/threads';
 import { t } from '@/utils/i18n';
 import { browser } from 'wxt/browser';
@@ -58,6 +59,21 @@ export function TurnView({ thread, turn, index, latestDone, queuePos }: TurnProp
   const download = () =>
     video && act(browser.downloads.download({ url: video, filename: videoFilename(thread.title, n, turn.taskId, video) }), t('downloadStarted'));
   const copy = () => video && act(copyText(video), t('linkCopied'));
+  // A task source on a host the extension may not read: ask for that one host, then follow again.
+  const needs = turn.status === 'interrupted' && index === thread.turns.length - 1 ? safeHttpUrl(turn.error?.needsAccess) : undefined;
+  const access = needs ? new URL(needs) : undefined;
+  const aid = `${turn.id}-access`;
+  const allowAccess = () => {
+    if (!access) return;
+    // Asked inside the click: the browser shows its prompt only on a user gesture.
+    const asked = browser.permissions.request({ origins: [originPattern(access.href)] });
+    act(
+      asked.then((granted) => {
+        if (!granted) throw new Error(t('accessDenied', { host: access.host }));
+        return send('followAgain', { threadId: thread.id, turnId: turn.id });
+      }),
+    );
+  };
 
   return (
     <li class={`turn turn--${turn.status}`} aria-label={t('versionN', { n })}>
@@ -96,6 +112,16 @@ export function TurnView({ thread, turn, index, latestDone, queuePos }: TurnProp
         <p class="turn__note muted small">{t(`resume_${turn.resume.reason}`)}</p>
       )}
       {turn.error && !done && <ErrorBox turn={turn} />}
+      {access && (
+        <div class="actions">
+          <button type="button" class="btn sm" aria-describedby={aid} onClick={allowAccess}>
+            {t('allowAccess', { host: access.host })}
+          </button>
+          <span class="muted small" id={aid}>
+            {t('allowAccessHint')}
+          </span>
+        </div>
+      )}
       {done && video && <Media src={video} poster={poster} landscape={turn.echo?.orientation === 'landscape'} label={t('videoLabel', { n, prompt: turn.prompt })} />}
       <div class="actions">
         {done && video && (

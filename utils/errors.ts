@@ -70,6 +70,11 @@ export interface TurnError {
   serverMessage?: string;
   code?: string;
   retryAfterSec?: number;
+  /**
+   * The origin (`https://host:port`) of a task source the extension may not read: the turn offers
+   * to ask for that host permission and then follow the job again.
+   */
+  needsAccess?: string;
 }
 
 /**

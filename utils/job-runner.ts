@@ -39,6 +39,11 @@ export interface RunnerDeps {
   follow?: (url: string, opts: FollowOptions) => Promise<FollowResult>;
   /** Extra options for every follow (poll delays in tests). */
   followOptions?: Partial<FollowOptions>;
+  /**
+   * Whether the extension may read this URL's origin (a host permission). A task source on a
+   * host it may not read fails every poll (CORS): the turn then says so instead of waiting.
+   */
+  canRead?: (url: string) => Promise<boolean>;
 }
 
 /** How long after a request left a job may still be followed on its task source. */
@@ -54,7 +59,12 @@ export const PARSE_INTERVAL_MS = 50;
 const FINAL_FIELDS = ['taskId', 'sid', 'videoUrl', 'previewUrl', 'taskPageUrl', 'taskSourceUrl'] as const;
 
 export class JobRunner {
-  private readonly running = new Map<string, { threadId: string; controller: AbortController }>();
+  /**
+   * Every job this worker drives. `following`: only polled on its task source (nothing is sent):
+   * such jobs never count against the concurrency limit, or three of them could hold new prompts
+   * in line for hours.
+   */
+  private readonly running = new Map<string, { threadId: string; controller: AbortController; following: boolean }>();
   private readonly now: () => number;
   private pumping = Promise.resolve();
   /**
@@ -136,6 +146,24 @@ export class JobRunner {
     return this.modify(threadId, old.prompt);
   }
 
+  /**
+   * Follows an interrupted job on its task source again (the user just granted the host
+   * permission it lacked). Nothing is sent to the API: the job was paid for and may be running.
+   * Only the thread's last turn: an older one is no longer what a new version builds on.
+   */
+  async followAgain(threadId: string, turnId: string): Promise<void> {
+    const thread = await this.deps.writer.get(threadId);
+    const turn = thread?.turns[thread.turns.length - 1];
+    if (!turn || turn.id !== turnId || turn.status !== 'interrupted' || !safeHttpUrl(turn.taskSourceUrl))
+      throw new Error(words('cannotFollowAgain'));
+    if (this.running.has(turnId)) return;
+    const back = await this.patchTurn(threadId, turnId, (t) =>
+      t.status === 'interrupted' ? { ...t, status: (t.progress ?? 0) > 0 ? 'generating' : 'queued', error: undefined, finishedAt: undefined } : t,
+    );
+    if (!back || !isInFlight(back.turn.status)) throw new Error(words('cannotFollowAgain'));
+    this.launch(threadId, turnId, (controller) => this.follow(threadId, turnId, controller.signal, 'access'), true);
+  }
+
   async cancel(threadId: string, turnId: string): Promise<void> {
     const job = this.running.get(turnId);
     if (job) {
@@ -192,7 +220,7 @@ export class JobRunner {
           const finished = await this.patchTurn(thread.id, turn.id, (t) => this.settle(applySnapshot(t, snap, t.content), snap, undefined));
           if (finished) this.deps.onFinished?.(finished.thread, finished.turn);
         } else if (source) {
-          this.launch(thread.id, turn.id, (controller) => this.follow(thread.id, turn.id, controller.signal, 'restart'));
+          this.launch(thread.id, turn.id, (controller) => this.follow(thread.id, turn.id, controller.signal, 'restart'), true);
         } else {
           const finished = await this.patchTurn(thread.id, turn.id, (t) =>
             isInFlight(t.status)
@@ -206,9 +234,9 @@ export class JobRunner {
   }
 
   /** Registers a job as running (concurrency, cancel, keep-alive) until `body` settles. */
-  private launch(threadId: string, turnId: string, body: (controller: AbortController) => Promise<void>): void {
+  private launch(threadId: string, turnId: string, body: (controller: AbortController) => Promise<void>, following = false): void {
     const controller = new AbortController();
-    this.running.set(turnId, { threadId, controller });
+    this.running.set(turnId, { threadId, controller, following });
     this.deps.onActivity?.(this.running.size);
     void body(controller)
       .catch(() => {})
@@ -224,6 +252,12 @@ export class JobRunner {
    * reports them, then the video (and preview) from its JSON. Sends nothing to the API.
    */
   private async follow(threadId: string, turnId: string, signal: AbortSignal, reason: ResumeReason): Promise<void> {
+    // From here on nothing is sent: the slot this job held is free for the next prompt.
+    const job = this.running.get(turnId);
+    if (job && !job.following) {
+      job.following = true;
+      this.pump();
+    }
     const begun = await this.patchTurn(threadId, turnId, (t) =>
       isInFlight(t.status) ? { ...t, error: undefined, resume: { reason, since: this.now() } } : t,
     );
@@ -233,12 +267,21 @@ export class JobRunner {
     const settings = await this.settings();
     let current = begun.turn;
     let result: FollowResult | 'cancelled';
+    /** Set when the source cannot be read for want of a host permission: the origin to ask for. */
+    let blocked: string | undefined;
     try {
       result = await (this.deps.follow ?? followTaskSource)(url, {
         ...this.deps.followOptions,
         signal,
         secret: settings.apiKey,
         deadline: (current.startedAt ?? current.createdAt) + FOLLOW_DEADLINE_MS,
+        // As long as a stream may stay silent: a source failing that long is as good as gone.
+        maxFailingMs: settings.stallTimeoutMin * 60_000,
+        onFailure: async ({ network }) => {
+          if (!network || !this.deps.canRead || (await this.deps.canRead(url).catch(() => true))) return false;
+          blocked = new URL(url).origin;
+          return true;
+        },
         onUpdate: async (state: TaskSourceState) => {
           const moving = state.status === 'generating' || ((state.progress ?? 0) > 0 && state.status !== 'queued');
           const status = moving ? 'generating' : current.status;
@@ -274,6 +317,11 @@ export class JobRunner {
       }
       if (result.outcome === 'failed')
         return this.ended(t, { status: 'failed', error: { kind: 'generation', message: result.failure, serverMessage: result.failure } });
+      if (blocked)
+        return this.ended(t, {
+          status: 'interrupted',
+          error: { kind: 'interrupted', message: words('lost_access', { host: new URL(blocked).host, task: taskIdText(t) }), needsAccess: blocked },
+        });
       const why = redactSecret(result.reason, settings.apiKey);
       return this.ended(t, { status: 'interrupted', error: { kind: 'interrupted', message: words('lost_following', { reason: why, task: taskIdText(t) }) } });
     });
@@ -294,10 +342,17 @@ export class JobRunner {
     }
   }
 
+  /** Requests open to the relay now (jobs only followed on their task source send nothing). */
+  private sending(): number {
+    let n = 0;
+    for (const job of this.running.values()) if (!job.following) n++;
+    return n;
+  }
+
   private async fill(): Promise<void> {
     const settings = await this.settings();
     const limit = Math.min(Math.max(settings.concurrency, LIMITS.concurrency.min), LIMITS.concurrency.max);
-    if (this.running.size >= limit) return;
+    if (this.sending() >= limit) return;
     const { value: threads } = await this.activeThreads();
     const waiting: { thread: Thread; turn: Turn }[] = [];
     for (const thread of threads) {
@@ -308,7 +363,7 @@ export class JobRunner {
     }
     waiting.sort((a, b) => a.turn.createdAt - b.turn.createdAt);
     for (const { thread, turn } of waiting) {
-      if (this.running.size >= limit) break;
+      if (this.sending() >= limit) break;
       this.launch(thread.id, turn.id, (controller) => this.run(thread.id, turn.id, controller, settings));
     }
   }

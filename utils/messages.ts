@@ -14,6 +14,8 @@ export interface Protocol {
   cancel: { req: { threadId: string; turnId: string }; res: null };
   branch: { req: { threadId: string; turnId: string; prompt: string }; res: { threadId: string } };
   retry: { req: { threadId: string; turnId: string }; res: { turnId: string } };
+  /** After the user granted the host permission an interrupted job's task source needed. */
+  followAgain: { req: { threadId: string; turnId: string }; res: null };
   deleteThread: { req: { threadId: string }; res: null };
   /** Undo of a delete: the page hands back the record it showed; in-flight turns come back cancelled. */
   restoreThread: { req: { thread: Thread }; res: null };
@@ -35,7 +37,7 @@ export async function send<K extends MessageType>(type: K, payload: Protocol[K][
 
 export type Handlers = { [K in MessageType]: (req: Protocol[K]['req']) => Promise<Protocol[K]['res']> };
 
-const TYPES: ReadonlySet<string> = new Set<MessageType>(['generate', 'modify', 'cancel', 'retry', 'branch', 'deleteThread', 'restoreThread', 'renameThread', 'importThreads', 'testConnection']);
+const TYPES: ReadonlySet<string> = new Set<MessageType>(['generate', 'modify', 'cancel', 'retry', 'followAgain', 'branch', 'deleteThread', 'restoreThread', 'renameThread', 'importThreads', 'testConnection']);
 
 export function isRequest(x: unknown): x is Request {
   return typeof x === 'object' && x !== null && TYPES.has((x as { type?: unknown }).type as string);

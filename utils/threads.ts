@@ -41,7 +41,7 @@ export interface Turn {
   finishedAt?: number;
 }
 
-export type ResumeReason = 'restart' | 'network' | 'stall' | 'incomplete';
+export type ResumeReason = 'restart' | 'network' | 'stall' | 'incomplete' | 'access';
 
 export interface TurnResume {
   reason: ResumeReason;

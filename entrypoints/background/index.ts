@@ -9,7 +9,7 @@ import { JobRunner } from '@/utils/job-runner';
 import { createKeepAlive, createWakeAlarm, RECOVER_ALARM } from '@/utils/keep-alive';
 import { dispatch, isRequest, type Handlers } from '@/utils/messages';
 import { migrate } from '@/utils/schema';
-import { loadSettings, watchSettings } from '@/utils/settings';
+import { loadSettings, originPattern, watchSettings } from '@/utils/settings';
 import { currentLang, initI18n, pickLang, t } from '@/utils/i18n';
 import { ThreadWriter } from '@/utils/store';
 import { isThread } from '@/utils/thread-records';
@@ -65,6 +65,7 @@ export default defineBackground({
         void (live ? browser.storage.session.set({ [key]: live }) : browser.storage.session.remove(key)).catch(() => {});
       },
       onFinished: (thread, turn) => void notifyFinished(thread, turn),
+      canRead: (url) => browser.permissions.contains({ origins: [originPattern(url)] }),
     });
     // Storage must be migrated and the index loaded before any handler touches threads; every
     // listener below is registered synchronously, then waits on this. If either fails, the writer
@@ -104,6 +105,7 @@ export default defineBackground({
       cancel: async ({ threadId, turnId }) => (await runner.cancel(threadId, turnId), null),
       branch: async ({ threadId, turnId, prompt }) => ({ threadId: (await runner.branch(threadId, turnId, prompt)).id }),
       retry: async ({ threadId, turnId }) => ({ turnId: (await runner.retry(threadId, turnId)).id }),
+      followAgain: async ({ threadId, turnId }) => (await runner.followAgain(threadId, turnId), null),
       deleteThread: async ({ threadId }) => (await runner.remove(threadId), null),
       // Undo of a delete from the side panel: the record it showed comes back as it was, except
       // that a request the delete aborted is no longer running.

@@ -544,6 +544,126 @@ describe('JobRunner recovery and resume', () => {
   });
 });
 
+describe('JobRunner: jobs that are only followed', () => {
+  async function seedInFlight(n: number, source: (i: number) => string) {
+    const writer = new ThreadWriter();
+    await writer.load();
+    const threads: Thread[] = [];
+    for (let i = 0; i < n; i++) {
+      const thread = newThread(`followed ${i}`, 'sora-2', 'popup', 1000 + i);
+      thread.turns[0] = { ...thread.turns[0]!, status: 'generating', progress: 40, startedAt: 1000, taskId: `task_${i}`, taskSourceUrl: source(i) };
+      await writer.put(thread, { immediate: true });
+      threads.push(thread);
+    }
+    return threads;
+  }
+
+  it('never hold the queue: with three followed after a restart (limit 3), a fourth prompt starts at once', async () => {
+    await seedInFlight(3, (i) => `https://relay.test/tasks/task_${i}.json`);
+    const follow = fakeFollow(['hang']);
+    const { runner, relay } = await followSetup(follow);
+    await runner.recover();
+    await vi.waitFor(() => expect(follow.calls).toHaveLength(3));
+    const fourth = await runner.start('fourth', 'sora-2', 'popup');
+    await vi.waitFor(() => expect(relay.calls).toHaveLength(1), { timeout: 1000 });
+    await vi.waitFor(async () => expect((await stored(fourth.id)).turns[0]!.status).toBe('completed'));
+    expect(runner.runningCount).toBe(3); // still followed, and kept alive
+  });
+
+  it('a stream that dropped and is now followed frees its slot for the next prompt (limit 1)', async () => {
+    const relay = fakeRelay((_r, n) => (n === 1 ? { chunks: ['```json\n{"prompt":"p"}\n```\n', inFlightReport], fail: new RelayError('network', 'Connection lost') } : { chunks: report(n) }));
+    const follow = fakeFollow(['hang']);
+    const { runner } = await followSetup(follow, relay, { concurrency: 1 });
+    await runner.start('dropped', 'sora-2', 'popup');
+    await vi.waitFor(() => expect(follow.calls).toHaveLength(1));
+    const next = await runner.start('next', 'sora-2', 'popup');
+    await vi.waitFor(async () => expect((await stored(next.id)).turns[0]!.status).toBe('completed'), { timeout: 2000 });
+    expect(relay.calls).toHaveLength(2);
+  });
+
+  /** The real follower on a fake clock: every sleep moves the clock, so ten minutes pass in a moment. */
+  function fakeClock() {
+    let now = 5_000_000;
+    return {
+      now: () => now,
+      sleep: async (ms: number) => {
+        now += ms;
+        await Promise.resolve();
+      },
+      random: () => 0.5,
+    };
+  }
+
+  it('a source that keeps failing (unreachable every poll) ends interrupted with its task id after the stall timeout, not hours later', async () => {
+    const [t] = await seedInFlight(1, () => 'https://tasks.relay.test/task_0.json');
+    const clock = fakeClock();
+    const started = clock.now();
+    let polls = 0;
+    const fetch = (async () => {
+      polls++;
+      throw new TypeError('Failed to fetch');
+    }) as typeof globalThis.fetch;
+    const writer = new ThreadWriter();
+    await writer.load();
+    const finished: Turn[] = [];
+    const runner = new JobRunner({
+      writer,
+      settings: async () => ({ ...DEFAULT_SETTINGS, baseUrl: 'https://relay.test', apiKey: 'sk-1', stallTimeoutMin: 10 }),
+      stream: fakeRelay(() => ({ chunks: [] })).stream,
+      parse: parseTaskReport,
+      followOptions: { ...clock, fetch },
+      canRead: async () => true, // the host is allowed: the relay is simply unreachable
+      onFinished: (_t, turn) => finished.push(turn),
+    });
+    await runner.recover();
+    await runner.idle();
+    const turn = (await stored(t!.id)).turns[0]!;
+    expect(turn).toMatchObject({ status: 'interrupted', taskId: 'task_0', error: { kind: 'interrupted' } });
+    expect(turn.error!.message).toMatch(/every request to the task source failed for 10 min \(the task source could not be reached\).*task_0/);
+    expect(turn.error!.needsAccess).toBeUndefined();
+    const elapsed = clock.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(10 * 60_000);
+    expect(elapsed).toBeLessThan(11 * 60_000);
+    expect(polls).toBeGreaterThan(30);
+    expect(finished.map((x) => x.status)).toEqual(['interrupted']);
+  });
+
+  it('a source on a host the extension may not read: said at once, with the origin to allow; once allowed, followed again to the video', async () => {
+    const [t] = await seedInFlight(1, () => 'https://tasks.other.test:8443/v1/task_0.json');
+    const clock = fakeClock();
+    let allowed = false;
+    const fetch = (async () => {
+      if (!allowed) throw new TypeError('Failed to fetch');
+      return new Response(JSON.stringify({ status: 'completed', url: 'https://cdn.other.test/0.mp4' }), { headers: { 'content-type': 'application/json' } });
+    }) as typeof globalThis.fetch;
+    const writer = new ThreadWriter();
+    await writer.load();
+    const relay = fakeRelay(() => ({ chunks: [] }));
+    const asked: string[] = [];
+    const runner = new JobRunner({
+      writer,
+      settings: async () => ({ ...DEFAULT_SETTINGS, baseUrl: 'https://relay.test', apiKey: 'sk-1' }),
+      stream: relay.stream,
+      parse: parseTaskReport,
+      followOptions: { ...clock, fetch },
+      canRead: async (url) => (asked.push(url), allowed),
+    });
+    await runner.recover();
+    await runner.idle();
+    const blocked = (await stored(t!.id)).turns[0]!;
+    expect(blocked).toMatchObject({ status: 'interrupted', taskId: 'task_0', error: { kind: 'interrupted', needsAccess: 'https://tasks.other.test:8443' } });
+    expect(blocked.error!.message).toMatch(/tasks\.other\.test:8443.*no permission to read.*task_0.*Allow access/);
+    expect(asked).toEqual(['https://tasks.other.test:8443/v1/task_0.json']);
+
+    allowed = true; // the user clicked "Allow access" and the browser granted it
+    await runner.followAgain(t!.id, blocked.id);
+    await runner.idle();
+    expect((await stored(t!.id)).turns[0]).toMatchObject({ status: 'completed', videoUrl: 'https://cdn.other.test/0.mp4', taskId: 'task_0' });
+    expect(relay.calls).toHaveLength(0);
+    await expect(runner.followAgain(t!.id, blocked.id)).rejects.toThrow(/cannot be followed again/);
+  });
+});
+
 describe('JobRunner and a full storage', () => {
   it('refuses to start a job it cannot store (nothing is sent), with a clear message', async () => {
     const writer = new ThreadWriter(async () => {
