@@ -4,7 +4,8 @@ import { describeError } from '@/utils/error-text';
 import { formatDuration } from '@/utils/format';
 import { safeHttpUrl } from '@/utils/safe-url';
 import { originPattern } from '@/utils/settings-core';
-import { isActive, statusLabel, type Thread, type Turn } from '@/utils/threads';
+import { isActive, retriesAsBranch, statusLabel, type Thread, type Turn } from '@/utils/threads';
+import { requestFocus } from '@/utils/side-panel';
 import { t } from '@/utils/i18n';
 import { browser } from 'wxt/browser';
 import { send } from '@/utils/messages';
@@ -59,6 +60,14 @@ export function TurnView({ thread, turn, index, latestDone, queuePos }: TurnProp
   const download = () =>
     video && act(browser.downloads.download({ url: video, filename: videoFilename(thread.title, n, turn.taskId, video) }), t('downloadStarted'));
   const copy = () => video && act(copyText(video), t('linkCopied'));
+  // Retrying an older version (a newer one completed since) starts a new thread from its own base.
+  const asBranch = CAN_RETRY.has(turn.status) && retriesAsBranch(thread, index);
+  const retry = () =>
+    act(
+      send('retry', { threadId: thread.id, turnId: turn.id }).then((r) => {
+        if (r.threadId !== thread.id) return requestFocus(r.threadId);
+      }),
+    );
   // A task source on a host the extension may not read: ask for that one host, then follow again.
   const needs = turn.status === 'interrupted' && index === thread.turns.length - 1 ? safeHttpUrl(turn.error?.needsAccess) : undefined;
   const access = needs ? new URL(needs) : undefined;
@@ -148,12 +157,12 @@ export function TurnView({ thread, turn, index, latestDone, queuePos }: TurnProp
         )}
         {CAN_RETRY.has(turn.status) && (
           <>
-            <button type="button" class="btn sm" aria-describedby={rid} onClick={() => act(send('retry', { threadId: thread.id, turnId: turn.id }))}>
+            <button type="button" class="btn sm" aria-describedby={rid} onClick={retry}>
               <Icon d={RETRY} />
-              {t('retry')}
+              {asBranch ? t('retryBranch') : t('retry')}
             </button>
             <span class="muted small" id={rid}>
-              {t('retryHint')}
+              {asBranch ? t('retryBranchHint') : t('retryHint')}
             </span>
           </>
         )}

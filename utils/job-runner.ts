@@ -17,6 +17,7 @@ import {
   newId,
   newThread,
   newTurn,
+  retriesAsBranch,
   type ResumeReason,
   type Thread,
   type ThreadOrigin,
@@ -124,12 +125,13 @@ export class JobRunner {
     const at = source?.turns.findIndex((t) => t.id === turnId) ?? -1;
     if (!source || at < 0) throw new Error(words('videoGone'));
     if (source.turns[at]!.status !== 'completed') throw new Error(words('onlyFinishedModify'));
-    const now = this.now();
-    const kept = source.turns.slice(0, at + 1).filter((t) => t.status === 'completed');
-    const thread: Thread = {
-      ...newThread(text, source.model, 'branch', now),
-      title: words('branchTitle', { title: source.title, n: at + 1 }),
-    };
+    return this.fork(source, at + 1, text, words('branchTitle', { title: source.title, n: at + 1 }));
+  }
+
+  /** A new thread: the completed versions among the first `upTo` turns of `source`, then `prompt`. */
+  private async fork(source: Thread, upTo: number, prompt: string, title: string): Promise<Thread> {
+    const kept = source.turns.slice(0, upTo).filter((t) => t.status === 'completed');
+    const thread: Thread = { ...newThread(prompt, source.model, 'branch', this.now()), title };
     thread.turns = [...kept.map((t) => ({ ...t, id: newId('turn') })), ...thread.turns];
     // Strict: if storage refuses the new turn, nothing is sent (the user could not see the job).
     await this.deps.writer.put(thread, { immediate: true, strict: true });
@@ -137,13 +139,21 @@ export class JobRunner {
     return thread;
   }
 
-  /** A new turn with the same prompt: a new paid generation, so only ever on the user's click. */
-  async retry(threadId: string, turnId: string): Promise<Turn> {
+  /**
+   * The same prompt again, on the same base: a new paid generation, so only ever on the user's
+   * click. A turn appended to the thread builds on every version completed before it, which is
+   * the failed turn's own base only while no version completed after it; otherwise the retry is
+   * a new thread from that base (retrying v2 of v1, v2 ✗, v3 must not remix v3).
+   */
+  async retry(threadId: string, turnId: string): Promise<{ threadId: string; turnId: string }> {
     const thread = await this.deps.writer.get(threadId);
-    const old = thread?.turns.find((t) => t.id === turnId);
+    const at = thread?.turns.findIndex((t) => t.id === turnId) ?? -1;
+    const old = thread?.turns[at];
     if (!thread || !old) throw new Error(words('videoGone'));
     if (isActive(old.status) || old.status === 'completed') throw new Error(words('onlyFailedRetry'));
-    return this.modify(threadId, old.prompt);
+    if (!retriesAsBranch(thread, at)) return { threadId, turnId: (await this.modify(threadId, old.prompt)).id };
+    const fork = await this.fork(thread, at, old.prompt, words('retryTitle', { title: thread.title, n: at + 1 }));
+    return { threadId: fork.id, turnId: fork.turns[fork.turns.length - 1]!.id };
   }
 
   /**

@@ -13,7 +13,8 @@ export interface Protocol {
   modify: { req: { threadId: string; prompt: string }; res: { turnId: string } };
   cancel: { req: { threadId: string; turnId: string }; res: null };
   branch: { req: { threadId: string; turnId: string; prompt: string }; res: { threadId: string } };
-  retry: { req: { threadId: string; turnId: string }; res: { turnId: string } };
+  /** The new turn, in this thread or (retrying an older version) in a new one. */
+  retry: { req: { threadId: string; turnId: string }; res: { threadId: string; turnId: string } };
   /** After the user granted the host permission an interrupted job's task source needed. */
   followAgain: { req: { threadId: string; turnId: string }; res: null };
   deleteThread: { req: { threadId: string }; res: null };

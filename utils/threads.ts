@@ -119,6 +119,15 @@ export function lastCompletedTurn(thread: Thread): Turn | undefined {
 }
 
 /**
+ * Retrying `turns[at]` appends a turn, which builds on every version completed before it: the
+ * failed turn's own base only while no version completed after it. Otherwise the retry is a new
+ * thread from that base, or it would remix a video the failed turn never saw.
+ */
+export function retriesAsBranch(thread: Thread, at: number): boolean {
+  return thread.turns.slice(at + 1).some((t) => t.status === 'completed');
+}
+
+/**
  * Folds a parsed report into a turn. Only fields the report actually carries overwrite what the
  * turn had, so a resumed turn never loses links it learned earlier.
  */

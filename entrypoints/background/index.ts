@@ -104,7 +104,7 @@ export default defineBackground({
       modify: async ({ threadId, prompt }) => ({ turnId: (await runner.modify(threadId, prompt)).id }),
       cancel: async ({ threadId, turnId }) => (await runner.cancel(threadId, turnId), null),
       branch: async ({ threadId, turnId, prompt }) => ({ threadId: (await runner.branch(threadId, turnId, prompt)).id }),
-      retry: async ({ threadId, turnId }) => ({ turnId: (await runner.retry(threadId, turnId)).id }),
+      retry: ({ threadId, turnId }) => runner.retry(threadId, turnId),
       followAgain: async ({ threadId, turnId }) => (await runner.followAgain(threadId, turnId), null),
       deleteThread: async ({ threadId }) => (await runner.remove(threadId), null),
       // Undo of a delete from the side panel: the record it showed comes back as it was, except

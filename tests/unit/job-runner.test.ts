@@ -340,6 +340,51 @@ describe('JobRunner', () => {
     expect((await stored(a.id)).turns[0]!.status).toBe('completed');
   });
 
+  it('retrying an older failed version retries it on its own base, as a new thread, never remixing a newer video', async () => {
+    // v1 ✓, v2 ✗, v3 ✓: retrying v2 must build on v1, as v2 did, not on v3.
+    const relay = fakeRelay((_r, n) => (n === 2 ? { chunks: [], fail: new RelayError('server', 'boom') } : { chunks: report(n) }));
+    const { runner } = await setup(relay);
+    const t = await runner.start('cow', 'sora-2', 'popup');
+    await runner.idle();
+    await runner.modify(t.id, 'add a halo');
+    await runner.idle();
+    await runner.modify(t.id, 'make it night');
+    await runner.idle();
+    const [v1, v2, v3] = (await stored(t.id)).turns;
+    expect([v1, v2, v3].map((x) => x!.status)).toEqual(['completed', 'failed', 'completed']);
+
+    const r = await runner.retry(t.id, v2!.id);
+    await runner.idle();
+    expect(r.threadId).not.toBe(t.id);
+    expect(relay.calls[3]!.req.messages).toEqual([
+      { role: 'user', content: 'cow' },
+      { role: 'assistant', content: report(1).join('') },
+      { role: 'user', content: 'add a halo' },
+    ]);
+    const fork = await stored(r.threadId);
+    expect(fork.title).toBe('cow · retry of v2');
+    expect(fork.turns.map((x) => [x.prompt, x.status, x.sid])).toEqual([
+      ['cow', 'completed', 's_1'],
+      ['add a halo', 'completed', 's_4'],
+    ]);
+    expect(fork.turns[1]!.id).toBe(r.turnId);
+    // The thread it came from is as it was.
+    expect((await stored(t.id)).turns.map((x) => x.status)).toEqual(['completed', 'failed', 'completed']);
+  });
+
+  it('retrying the first version after a later one completed sends its prompt alone', async () => {
+    const relay = fakeRelay((_r, n) => (n === 1 ? { chunks: [], fail: new RelayError('server', 'boom') } : { chunks: report(n) }));
+    const { runner } = await setup(relay);
+    const t = await runner.start('cow', 'sora-2', 'popup');
+    await runner.idle();
+    await runner.modify(t.id, 'a horse instead');
+    await runner.idle();
+    const r = await runner.retry(t.id, (await stored(t.id)).turns[0]!.id);
+    await runner.idle();
+    expect(r.threadId).not.toBe(t.id);
+    expect(relay.calls[2]!.req.messages).toEqual([{ role: 'user', content: 'cow' }]);
+  });
+
   it('rejects an empty or over-long prompt and stores nothing', async () => {
     const relay = fakeRelay(() => ({ chunks: [] }));
     const { runner, writer } = await setup(relay);
