@@ -22,7 +22,8 @@ export interface Protocol {
   restoreThread: { req: { thread: Thread }; res: null };
   renameThread: { req: { threadId: string; title: string }; res: null };
   importThreads: { req: { threads: unknown[] }; res: ImportCounts };
-  testConnection: { req: { baseUrl: string; apiKey: string }; res: ConnectionResult };
+  /** `plainHttpOrigin`: the origin the user agreed (in the form) to send the key to over plain http. */
+  testConnection: { req: { baseUrl: string; apiKey: string; plainHttpOrigin?: string }; res: ConnectionResult };
 }
 
 export type MessageType = keyof Protocol;

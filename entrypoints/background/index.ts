@@ -9,7 +9,7 @@ import { JobRunner } from '@/utils/job-runner';
 import { createKeepAlive, createWakeAlarm, RECOVER_ALARM } from '@/utils/keep-alive';
 import { dispatch, isRequest, type Handlers } from '@/utils/messages';
 import { migrate } from '@/utils/schema';
-import { loadSettings, originPattern, watchSettings } from '@/utils/settings';
+import { loadSettings, originPattern, plainHttpProblem, readinessProblem, watchSettings } from '@/utils/settings';
 import { currentLang, initI18n, pickLang, t } from '@/utils/i18n';
 import { ThreadWriter } from '@/utils/store';
 import { isThread } from '@/utils/thread-records';
@@ -95,16 +95,25 @@ export default defineBackground({
       return started;
     };
 
+    // Every request that sends the key checks, here too, that it may go where the settings say
+    // (pages check first; this is the one place no page can get around).
+    const keySafe = async () => {
+      const settings = await loadSettings();
+      const problem = readinessProblem(settings);
+      if (problem) throw new Error(problem);
+      return settings;
+    };
+
     const handlers: Handlers = {
       generate: async ({ prompt, model, origin }) => {
-        const settings = await loadSettings();
+        const settings = await keySafe();
         const thread = await runner.start(prompt, model || settings.model, origin);
         return { threadId: thread.id, turnId: thread.turns[0]!.id };
       },
-      modify: async ({ threadId, prompt }) => ({ turnId: (await runner.modify(threadId, prompt)).id }),
+      modify: async ({ threadId, prompt }) => (await keySafe(), { turnId: (await runner.modify(threadId, prompt)).id }),
       cancel: async ({ threadId, turnId }) => (await runner.cancel(threadId, turnId), null),
-      branch: async ({ threadId, turnId, prompt }) => ({ threadId: (await runner.branch(threadId, turnId, prompt)).id }),
-      retry: ({ threadId, turnId }) => runner.retry(threadId, turnId),
+      branch: async ({ threadId, turnId, prompt }) => (await keySafe(), { threadId: (await runner.branch(threadId, turnId, prompt)).id }),
+      retry: async ({ threadId, turnId }) => (await keySafe(), runner.retry(threadId, turnId)),
       followAgain: async ({ threadId, turnId }) => (await runner.followAgain(threadId, turnId), null),
       deleteThread: async ({ threadId }) => (await runner.remove(threadId), null),
       // Undo of a delete from the side panel: the record it showed comes back as it was, except
@@ -125,7 +134,11 @@ export default defineBackground({
         return null;
       },
       importThreads: ({ threads }) => importInto(writer, threads),
-      testConnection: ({ baseUrl, apiKey }) => testConnection(baseUrl, apiKey),
+      testConnection: async ({ baseUrl, apiKey, plainHttpOrigin }) => {
+        const problem = plainHttpProblem({ baseUrl, plainHttpOrigin: plainHttpOrigin ?? '' });
+        if (problem) throw new Error(problem);
+        return testConnection(baseUrl, apiKey);
+      },
     };
 
     browser.runtime.onMessage.addListener((msg: unknown, sender) => {
