@@ -48,9 +48,17 @@ export function pruneWebextPolyfill(keep: readonly string[]): Plugin {
   };
 }
 
-// Host access: localhost relays are granted at install (they are the dev/test relays and cost
-// the user nothing to trust); any other API origin is an optional permission requested when the
-// user saves it in Options, so the store listing never asks for <all_urls> up front.
+/**
+ * Host access: relays on this machine are granted at install (the dev/test relays; they cost the
+ * user nothing to trust), over http and https — the same hosts utils/settings-core.ts treats as
+ * needing no prompt (INSTALL_HOSTS). Every other origin is an optional permission requested for
+ * that one origin when it is needed, so the store listing never asks for <all_urls> up front:
+ * an API origin when saved in Options, a task source or media host when a turn needs it.
+ * Plain http for every host stays among the optional ones for what can only be reached over http — another
+ * loopback address, a LAN relay the user agreed to send the key to unencrypted, an http task
+ * source — and is never requested as a whole.
+ */
+export const HOST_PERMISSIONS = ['http', 'https'].flatMap((scheme) => ['localhost', '127.0.0.1', '[::1]'].map((host) => `${scheme}://${host}/*`));
 export default defineConfig({
   modules: ['@wxt-dev/webextension-polyfill'],
   imports: false,
@@ -61,7 +69,7 @@ export default defineConfig({
     name: '__MSG_extName__',
     description: '__MSG_extDescription__',
     permissions: [...PERMISSIONS, ...(browser === 'firefox' ? [] : ['sidePanel'])],
-    host_permissions: ['http://127.0.0.1/*', 'http://localhost/*'],
+    host_permissions: HOST_PERMISSIONS,
     optional_host_permissions: ['https://*/*', 'http://*/*'],
     action: { default_title: '__MSG_actionTitle__' },
     ...(browser === 'firefox' && {

@@ -3,7 +3,9 @@ import { videoFilename } from '@/utils/media/download-name';
 import { describeError } from '@/utils/relay/error-text';
 import { formatDuration } from '@/utils/format';
 import { safeHttpUrl } from '@/utils/relay/safe-url';
-import { isActive, statusLabel, type Thread, type Turn } from '@/utils/threads/model';
+import { originPattern } from '@/utils/settings/settings-core';
+import { isActive, retriesAsBranch, statusLabel, type Thread, type Turn } from '@/utils/threads/model';
+import { requestFocus } from '@/utils/side-panel';
 import { t } from '@/utils/i18n';
 import { browser } from 'wxt/browser';
 import { send } from '@/utils/messages';
@@ -58,6 +60,29 @@ export function TurnView({ thread, turn, index, latestDone, queuePos }: TurnProp
   const download = () =>
     video && act(browser.downloads.download({ url: video, filename: videoFilename(thread.title, n, turn.taskId, video) }), t('downloadStarted'));
   const copy = () => video && act(copyText(video), t('linkCopied'));
+  // Retrying an older version (a newer one completed since) starts a new thread from its own base.
+  const asBranch = CAN_RETRY.has(turn.status) && retriesAsBranch(thread, index);
+  const retry = () =>
+    act(
+      send('retry', { threadId: thread.id, turnId: turn.id }).then((r) => {
+        if (r.threadId !== thread.id) return requestFocus(r.threadId);
+      }),
+    );
+  // A task source on a host the extension may not read: ask for that one host, then follow again.
+  const needs = turn.status === 'interrupted' && index === thread.turns.length - 1 ? safeHttpUrl(turn.error?.needsAccess) : undefined;
+  const access = needs ? new URL(needs) : undefined;
+  const aid = `${turn.id}-access`;
+  const allowAccess = () => {
+    if (!access) return;
+    // Asked inside the click: the browser shows its prompt only on a user gesture.
+    const asked = browser.permissions.request({ origins: [originPattern(access.href)] });
+    act(
+      asked.then((granted) => {
+        if (!granted) throw new Error(t('accessDenied', { host: access.host }));
+        return send('followAgain', { threadId: thread.id, turnId: turn.id });
+      }),
+    );
+  };
 
   return (
     <li class={`turn turn--${turn.status}`} aria-label={t('versionN', { n })}>
@@ -96,6 +121,16 @@ export function TurnView({ thread, turn, index, latestDone, queuePos }: TurnProp
         <p class="turn__note muted small">{t(`resume_${turn.resume.reason}`)}</p>
       )}
       {turn.error && !done && <ErrorBox turn={turn} />}
+      {access && (
+        <div class="actions">
+          <button type="button" class="btn sm" aria-describedby={aid} onClick={allowAccess}>
+            {t('allowAccess', { host: access.host })}
+          </button>
+          <span class="muted small" id={aid}>
+            {t('allowAccessHint')}
+          </span>
+        </div>
+      )}
       {done && video && <Media src={video} poster={poster} landscape={turn.echo?.orientation === 'landscape'} label={t('videoLabel', { n, prompt: turn.prompt })} />}
       <div class="actions">
         {done && video && (
@@ -122,12 +157,12 @@ export function TurnView({ thread, turn, index, latestDone, queuePos }: TurnProp
         )}
         {CAN_RETRY.has(turn.status) && (
           <>
-            <button type="button" class="btn sm" aria-describedby={rid} onClick={() => act(send('retry', { threadId: thread.id, turnId: turn.id }))}>
+            <button type="button" class="btn sm" aria-describedby={rid} onClick={retry}>
               <Icon d={RETRY} />
-              {t('retry')}
+              {asBranch ? t('retryBranch') : t('retry')}
             </button>
             <span class="muted small" id={rid}>
-              {t('retryHint')}
+              {asBranch ? t('retryBranchHint') : t('retryHint')}
             </span>
           </>
         )}

@@ -42,6 +42,11 @@ export class Library {
   /** Searchable text (title and prompts, lower case) per thread id. */
   readonly text = new Map<string, string>();
   readonly skipped = new Set<string>();
+  /**
+   * Ids the index lists but storage has no record for (the worker stopped between a delete's two
+   * writes): read once, then left out, or every render would ask for them again.
+   */
+  private readonly missing = new Set<string>();
   /** The latest live progress per running turn (see utils/live-progress.ts). */
   private readonly live = new Map<string, LiveProgress>();
   ready = false;
@@ -71,17 +76,23 @@ export class Library {
 
   /** Loads the records of these threads (one storage call), unless already here or on the way. */
   async ensure(ids: readonly string[]): Promise<void> {
-    const missing = ids.filter((id) => !this.records.has(id) && !this.loading.has(id) && !this.skipped.has(id));
-    if (!missing.length) return;
-    for (const id of missing) this.loading.add(id);
+    const wanted = ids.filter((id) => !this.records.has(id) && !this.loading.has(id) && !this.skipped.has(id) && !this.missing.has(id));
+    if (!wanted.length) return;
+    for (const id of wanted) this.loading.add(id);
     try {
-      const got = await readThreads(missing);
+      const got = await readThreads(wanted);
       const known = new Set(this.index.map((e) => e.id));
       // A change event may have brought a newer version meanwhile: that one wins.
       for (const t of got.value) if (known.has(t.id) && !this.records.has(t.id)) this.keep(t);
       for (const id of got.skipped) this.skipped.add(id);
+      const found = new Set([...got.value.map((t) => t.id), ...got.skipped]);
+      const gone = wanted.filter((id) => !found.has(id) && !this.records.has(id));
+      if (gone.length) {
+        for (const id of gone) this.missing.add(id);
+        this.showIndex();
+      }
     } finally {
-      for (const id of missing) this.loading.delete(id);
+      for (const id of wanted) this.loading.delete(id);
     }
     this.emit();
   }
@@ -129,8 +140,18 @@ export class Library {
     this.text.set(t.id, searchTextOf(t));
   }
 
+  /** The index as stored; `index` is it without the entries found to have no record. */
+  private listed: IndexEntry[] = [];
+
+  private showIndex(): void {
+    this.index = this.listed.filter((e) => !this.missing.has(e.id));
+  }
+
   private setIndex(ix: IndexEntry[]): void {
-    this.index = [...ix].sort(newestFirst);
+    this.listed = [...ix].sort(newestFirst);
+    const listed = new Set(ix.map((e) => e.id));
+    for (const id of [...this.missing]) if (!listed.has(id)) this.missing.delete(id);
+    this.showIndex();
     const known = new Set(this.index.map((e) => e.id));
     for (const id of [...this.records.keys()]) if (!known.has(id)) this.records.delete(id);
     for (const id of [...this.text.keys()]) if (!known.has(id)) this.text.delete(id);
@@ -141,8 +162,11 @@ export class Library {
   private apply(change: StoreChange): void {
     for (const live of change.live ?? []) this.live.set(live.turnId, live);
     for (const [id, t] of change.threads) {
-      if (t) this.keep(t);
-      else {
+      if (t) {
+        // Written after all (an import, an undo): shown again.
+        if (this.missing.delete(id)) this.showIndex();
+        this.keep(t);
+      } else {
         this.records.delete(id);
         this.text.delete(id);
       }

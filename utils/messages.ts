@@ -13,13 +13,17 @@ export interface Protocol {
   modify: { req: { threadId: string; prompt: string }; res: { turnId: string } };
   cancel: { req: { threadId: string; turnId: string }; res: null };
   branch: { req: { threadId: string; turnId: string; prompt: string }; res: { threadId: string } };
-  retry: { req: { threadId: string; turnId: string }; res: { turnId: string } };
+  /** The new turn, in this thread or (retrying an older version) in a new one. */
+  retry: { req: { threadId: string; turnId: string }; res: { threadId: string; turnId: string } };
+  /** After the user granted the host permission an interrupted job's task source needed. */
+  followAgain: { req: { threadId: string; turnId: string }; res: null };
   deleteThread: { req: { threadId: string }; res: null };
   /** Undo of a delete: the page hands back the record it showed; in-flight turns come back cancelled. */
   restoreThread: { req: { thread: Thread }; res: null };
   renameThread: { req: { threadId: string; title: string }; res: null };
   importThreads: { req: { threads: unknown[] }; res: ImportCounts };
-  testConnection: { req: { baseUrl: string; apiKey: string }; res: ConnectionResult };
+  /** `plainHttpOrigin`: the origin the user agreed (in the form) to send the key to over plain http. */
+  testConnection: { req: { baseUrl: string; apiKey: string; plainHttpOrigin?: string }; res: ConnectionResult };
 }
 
 export type MessageType = keyof Protocol;
@@ -35,7 +39,7 @@ export async function send<K extends MessageType>(type: K, payload: Protocol[K][
 
 export type Handlers = { [K in MessageType]: (req: Protocol[K]['req']) => Promise<Protocol[K]['res']> };
 
-const TYPES: ReadonlySet<string> = new Set<MessageType>(['generate', 'modify', 'cancel', 'retry', 'branch', 'deleteThread', 'restoreThread', 'renameThread', 'importThreads', 'testConnection']);
+const TYPES: ReadonlySet<string> = new Set<MessageType>(['generate', 'modify', 'cancel', 'retry', 'followAgain', 'branch', 'deleteThread', 'restoreThread', 'renameThread', 'importThreads', 'testConnection']);
 
 export function isRequest(x: unknown): x is Request {
   return typeof x === 'object' && x !== null && TYPES.has((x as { type?: unknown }).type as string);

@@ -9,7 +9,7 @@ import { JobRunner } from '@/utils/runner/runner';
 import { createKeepAlive, createWakeAlarm, RECOVER_ALARM } from '@/utils/runner/keep-alive';
 import { dispatch, isRequest, type Handlers } from '@/utils/messages';
 import { migrate } from '@/utils/threads/schema';
-import { loadSettings, watchSettings } from '@/utils/settings/settings';
+import { loadSettings, originPattern, plainHttpProblem, readinessProblem, watchSettings } from '@/utils/settings/settings';
 import { currentLang, initI18n, pickLang, t } from '@/utils/i18n';
 import { ThreadWriter } from '@/utils/threads/store';
 import { isThread } from '@/utils/threads/records';
@@ -65,24 +65,56 @@ export default defineBackground({
         void (live ? browser.storage.session.set({ [key]: live }) : browser.storage.session.remove(key)).catch(() => {});
       },
       onFinished: (thread, turn) => void notifyFinished(thread, turn),
+      canRead: (url) => browser.permissions.contains({ origins: [originPattern(url)] }),
     });
     // Storage must be migrated and the index loaded before any handler touches threads; every
-    // listener below is registered synchronously, then waits on this.
-    const ready = Promise.all([words, migrate().then(() => writer.load())])
-      .then(() => runner.recover())
-      .then(() => wakeAlarm.set(runner.runningCount > 0))
-      .catch((err) => console.error('Sora Threads: start-up failed', err));
+    // listener below is registered synchronously, then waits on this. If either fails, the writer
+    // refuses every write (a write would store an index without the older threads) and the next
+    // event tries again; a history from a newer version is read and never written.
+    const startUp = async (): Promise<void> => {
+      const schema = await migrate().catch((err: unknown) => {
+        writer.refuseWrites(err);
+        throw err;
+      });
+      await writer.load({ readOnly: schema.newer });
+      if (!writer.writable) return;
+      await runner.recover();
+      await wakeAlarm.set(runner.runningCount > 0);
+    };
+    const attempt = (): Promise<boolean> =>
+      Promise.all([words, startUp()]).then(
+        () => true,
+        (err: unknown) => (console.error('Sora Threads: start-up failed', err), false),
+      );
+    let started = attempt();
+    const ready = async (): Promise<boolean> => {
+      const was = started;
+      if (await was) return true;
+      // One new attempt however many events are waiting.
+      if (started === was) started = attempt();
+      return started;
+    };
+
+    // Every request that sends the key checks, here too, that it may go where the settings say
+    // (pages check first; this is the one place no page can get around).
+    const keySafe = async () => {
+      const settings = await loadSettings();
+      const problem = readinessProblem(settings);
+      if (problem) throw new Error(problem);
+      return settings;
+    };
 
     const handlers: Handlers = {
       generate: async ({ prompt, model, origin }) => {
-        const settings = await loadSettings();
+        const settings = await keySafe();
         const thread = await runner.start(prompt, model || settings.model, origin);
         return { threadId: thread.id, turnId: thread.turns[0]!.id };
       },
-      modify: async ({ threadId, prompt }) => ({ turnId: (await runner.modify(threadId, prompt)).id }),
+      modify: async ({ threadId, prompt }) => (await keySafe(), { turnId: (await runner.modify(threadId, prompt)).id }),
       cancel: async ({ threadId, turnId }) => (await runner.cancel(threadId, turnId), null),
-      branch: async ({ threadId, turnId, prompt }) => ({ threadId: (await runner.branch(threadId, turnId, prompt)).id }),
-      retry: async ({ threadId, turnId }) => ({ turnId: (await runner.retry(threadId, turnId)).id }),
+      branch: async ({ threadId, turnId, prompt }) => (await keySafe(), { threadId: (await runner.branch(threadId, turnId, prompt)).id }),
+      retry: async ({ threadId, turnId }) => (await keySafe(), runner.retry(threadId, turnId)),
+      followAgain: async ({ threadId, turnId }) => (await runner.followAgain(threadId, turnId), null),
       deleteThread: async ({ threadId }) => (await runner.remove(threadId), null),
       // Undo of a delete from the side panel: the record it showed comes back as it was, except
       // that a request the delete aborted is no longer running.
@@ -91,7 +123,7 @@ export default defineBackground({
         if (await writer.get(thread.id)) throw new Error(t('stillExists'));
         const now = Date.now();
         const turns = thread.turns.map((t) => (isInFlight(t.status) ? { ...t, status: 'cancelled' as const, finishedAt: now } : t));
-        await writer.put({ ...thread, turns }, { immediate: true });
+        await writer.put({ ...thread, turns }, { immediate: true, revive: true });
         runner.pump();
         return null;
       },
@@ -102,20 +134,24 @@ export default defineBackground({
         return null;
       },
       importThreads: ({ threads }) => importInto(writer, threads),
-      testConnection: ({ baseUrl, apiKey }) => testConnection(baseUrl, apiKey),
+      testConnection: async ({ baseUrl, apiKey, plainHttpOrigin }) => {
+        const problem = plainHttpProblem({ baseUrl, plainHttpOrigin: plainHttpOrigin ?? '' });
+        if (problem) throw new Error(problem);
+        return testConnection(baseUrl, apiKey);
+      },
     };
 
     browser.runtime.onMessage.addListener((msg: unknown, sender) => {
       // Only our own pages may start paid jobs.
       if (sender.id !== browser.runtime.id || !isRequest(msg)) return undefined;
-      return ready.then(() => dispatch(handlers, msg));
+      return ready().then(() => dispatch(handlers, msg));
     });
 
-    browser.runtime.onInstalled.addListener(() => void ready.then(registerContextMenu));
+    browser.runtime.onInstalled.addListener(() => void ready().then(registerContextMenu));
     // The browser's language may have changed since the last start: the menu follows it.
-    browser.runtime.onStartup.addListener(() => void ready.then(registerContextMenu));
+    browser.runtime.onStartup.addListener(() => void ready().then(registerContextMenu));
 
-    browser.contextMenus.onClicked.addListener((info, tab) => void onContextMenuClick(runner, ready, info, tab));
+    browser.contextMenus.onClicked.addListener((info, tab) => void onContextMenuClick(runner, ready(), info, tab));
 
     browser.notifications.onClicked.addListener(onNotificationClick);
 
@@ -127,16 +163,19 @@ export default defineBackground({
     // the listener calls; only code running inside this worker can reach it.
     (globalThis as { soraThreads?: unknown }).soraThreads = {
       contextMenuClick: (info: { menuItemId: string; selectionText?: string }, tab?: { windowId?: number }) =>
-        onContextMenuClick(runner, ready, info, tab).then((t) => t?.id),
+        onContextMenuClick(runner, ready(), info, tab).then((t) => t?.id),
     };
 
     // Wakes a worker Chrome stopped mid-job: start-up recovery runs (above), and every tick makes
     // sure each unfinished turn is being streamed or followed on its task source.
     browser.alarms.onAlarm.addListener((alarm) => {
       if (alarm.name !== RECOVER_ALARM) return;
-      void ready
-        .then(() => runner.recover())
-        .then(() => wakeAlarm.set(runner.runningCount > 0))
+      void ready()
+        .then(async (ok) => {
+          if (!ok || !writer.writable) return;
+          await runner.recover();
+          await wakeAlarm.set(runner.runningCount > 0);
+        })
         .catch(() => {});
     });
   },

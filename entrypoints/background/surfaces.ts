@@ -68,12 +68,17 @@ export async function notifyFinished(thread: Thread, turn: Turn): Promise<void> 
   await notify(thread.id, t('notifyTitle', { status: statusLabel(turn.status), title: thread.title }), message);
 }
 
+/** Chrome's "the current window" (windows.WINDOW_ID_CURRENT), which sidePanel.open accepts. */
+const CURRENT_WINDOW = -2;
+
 /** A notification click: open the side panel on that notification's thread. */
 export function onNotificationClick(notificationId: string): void {
+  if (notificationId.startsWith(NOTIFICATION_PREFIX)) {
+    // Before any await: the panel only opens inside the click's gesture, so the window is named
+    // as "the current one" rather than looked up first.
+    void openSidePanel(CURRENT_WINDOW, notificationId.slice(NOTIFICATION_PREFIX.length), { fallbackTab: true });
+  }
   void browser.notifications.clear(notificationId).catch(() => {});
-  if (!notificationId.startsWith(NOTIFICATION_PREFIX)) return;
-  const threadId = notificationId.slice(NOTIFICATION_PREFIX.length);
-  void browser.windows.getLastFocused().then((w) => openSidePanel(w.id, threadId, { fallbackTab: true }));
 }
 
 async function notify(threadId: string, title: string, message: string): Promise<void> {

@@ -9,11 +9,13 @@ import { describeConnection } from '@/utils/relay/connection-text';
 import { initI18n, t, type LangPref } from '@/utils/i18n';
 import { mount, showLang } from '@/components/mount';
 import {
+  baseUrlProblem,
   DEFAULT_MODELS,
   isLocalOrigin,
   LIMITS,
   normalizeSettings,
   originPattern,
+  sendsKeyInClear,
   validateSettings,
   type FieldErrors,
   type Settings,
@@ -131,7 +133,7 @@ function Options() {
     setTesting(true);
     setTested(null);
     try {
-      const r = await send('testConnection', { baseUrl: next.baseUrl, apiKey: next.apiKey });
+      const r = await send('testConnection', { baseUrl: next.baseUrl, apiKey: next.apiKey, plainHttpOrigin: next.plainHttpOrigin });
       const text = describeConnection(r);
       if (r.ok) {
         const models = r.models.length ? r.models : [...DEFAULT_MODELS];
@@ -152,6 +154,7 @@ function Options() {
   };
 
   const models = [...new Set([...s.models, ...DEFAULT_MODELS])];
+  const clear = !baseUrlProblem(s.baseUrl) && sendsKeyInClear(s.baseUrl) ? new URL(s.baseUrl.trim()) : undefined;
   const dirty = !!saved.current && JSON.stringify(normalizeSettings(s)) !== JSON.stringify(saved.current);
   return (
     <main class="options">
@@ -179,6 +182,24 @@ function Options() {
               onInput={(e) => set('baseUrl', e.currentTarget.value)}
             />
           </Field>
+          {clear && (
+            // Asked, never assumed: plain http to another machine shows the key to the network.
+            <div class="field">
+              <label class="check">
+                <input
+                  type="checkbox"
+                  checked={s.plainHttpOrigin === clear.origin}
+                  aria-describedby="plainHttp-hint"
+                  onChange={(e) => {
+                    set('plainHttpOrigin', e.currentTarget.checked ? clear.origin : '');
+                    setErrors({ ...errors, baseUrl: undefined });
+                  }}
+                />
+                {t('plainHttpAccept', { host: clear.host })}
+              </label>
+              <p class="muted small" id="plainHttp-hint">{t('plainHttpAcceptHint')}</p>
+            </div>
+          )}
           <Field id="apiKey" label={t('apiKey')} error={errors.apiKey} hint={t('apiKeyHint')}>
             <div class="key-row">
               <input

@@ -1,8 +1,11 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { BrowserContext, CDPSession, Page } from '@playwright/test';
 import { expect, test } from './fixtures';
 import { configureRelay } from './helpers';
 import type { Relay, ScenarioSpec } from '../relay/index';
 import type { Thread, Turn } from '../../utils/threads/model';
+import { indexEntryOf } from '../../utils/threads/records';
 
 /*
  * Fault injection in real Chromium: the service worker stopped mid-job, the connection dropped,
@@ -418,6 +421,26 @@ test('9. a javascript: link and HTML-looking server text: never a link, never ma
   expect(dialogs).toEqual([]);
 });
 
+test('11. a relay that echoes the API key in its failure: neither the card nor its raw answer shows the key', async ({ openPage, relay }) => {
+  const panel = await setUp(openPage, relay);
+  relay.enqueue(
+    { name: 'fail-reason', slow: 0.3, reason: `the key ${relay.apiKey} has no balance left` },
+    { name: 'http-error', status: 401, body: 'json', message: `Incorrect API key provided: ${relay.apiKey}` },
+  );
+  const [reason, refused] = await generateInOrder(panel, relay, ['echoed in the answer', 'echoed in the error']);
+  for (const id of [reason!, refused!]) {
+    const turn = await waitForTurn(panel, id, finished);
+    expect(turn.status).toBe('failed');
+    expect(JSON.stringify(turn)).not.toContain(relay.apiKey);
+  }
+  const box = article(panel, 'echoed in the answer');
+  await expect(box).toContainText('the key *** has no balance left');
+  await box.getByRole('button', { name: 'Show raw answer' }).click();
+  await expect(box.locator('pre')).toContainText('the key *** has no balance left');
+  await expect(article(panel, 'echoed in the error')).toContainText('Incorrect API key provided: ***');
+  expect(await panel.locator('body').innerText()).not.toContain(relay.apiKey);
+});
+
 test('10. requests to the video, preview, task page and task source hosts carry no Authorization header', async ({ context, openPage, relay }) => {
   const panel = await setUp(openPage, relay);
   // One job completes from its stream, one from its task source after a drop.
@@ -450,4 +473,110 @@ test('10. requests to the video, preview, task page and task source hosts carry 
   expect(relay.authLeaks()).toEqual([]);
   // While the API requests did carry it.
   expect(relay.chatRequests().every((r) => r.headers.authorization === `Bearer ${relay.apiKey}`)).toBe(true);
+});
+
+/**
+ * A task source on a host of its own, answering every poll with `body` (a job still running). With
+ * `cors: false` it sends no CORS header, as most hosts do: the extension can read it only with a
+ * host permission for it.
+ */
+async function taskSourceHost(host: string, cors: boolean, body: () => unknown) {
+  const polls: string[] = [];
+  const server = createServer((req, res) => {
+    polls.push(req.url ?? '');
+    res.writeHead(200, { 'Content-Type': 'application/json', ...(cors && { 'Access-Control-Allow-Origin': '*' }) });
+    res.end(JSON.stringify(body()));
+  });
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  const url = `http://${host}:${(server.address() as AddressInfo).port}`;
+  return { url, polls, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+/** Threads whose request was in flight when the worker stopped, each with a task source link. */
+async function seedInFlight(page: Page, sources: string[]): Promise<Thread[]> {
+  const now = Date.now();
+  const threads: Thread[] = sources.map((src, i) => ({
+    id: `thr_seed${i}`,
+    title: `followed ${i + 1}`,
+    model: 'sora-2',
+    createdAt: now + i,
+    updatedAt: now + i,
+    origin: 'popup',
+    turns: [{ id: `turn_seed${i}`, prompt: `followed ${i + 1}`, status: 'generating', progress: 30, taskId: `task_seed${i}`, taskSourceUrl: src, content: `> ID: \`task_seed${i}\`\n`, createdAt: now + i, startedAt: now + i }],
+  }));
+  await page.evaluate(async (items) => {
+    const local = (globalThis as unknown as G).chrome.storage.local;
+    const index = ((await local.get('threads:index'))['threads:index'] as unknown[]) ?? [];
+    await local.set({ ...items.records, 'threads:index': [...items.entries, ...index] });
+  }, { records: Object.fromEntries(threads.map((t) => [`thread:${t.id}`, t])), entries: threads.map(indexEntryOf).reverse() });
+  return threads;
+}
+
+test('12. jobs only followed on their task source never hold the queue: three followed after a restart, a fourth prompt starts at once', async ({ context, openPage, relay, extensionId }) => {
+  const source = await taskSourceHost('127.0.0.1', true, () => ({ status: 'processing', progress: 30 }));
+  try {
+    const panel = await setUp(openPage, relay); // the default limit: 3 at once
+    const worker = await workerControl(context, panel, extensionId);
+    const seeded = await seedInFlight(panel, [1, 2, 3].map((i) => `${source.url}/tasks/task_seed${i}.json`));
+    // The worker restarts (as Chrome does): it finds the three and follows them.
+    await worker.stop();
+    await wakeByMessage(panel);
+    await worker.waitRunning();
+    for (const t of seeded) await waitForTurn(panel, t.id, (x) => x.resume?.reason === 'restart');
+    await expect.poll(() => new Set(source.polls).size).toBe(3);
+
+    const { threadId } = await generate(panel, 'fourth prompt');
+    await expect.poll(() => relay.chatRequests().length, { timeout: 5_000 }).toBe(1);
+    expect(await waitForTurn(panel, threadId, finished)).toMatchObject({ status: 'completed' });
+    await expect(article(panel, 'fourth prompt').getByText(/Waiting in line/)).toHaveCount(0);
+    // The three are still followed (nothing re-sent).
+    for (const t of seeded) expect((await lastTurn(panel, t.id))?.status).toBe('generating');
+    expect(relay.chatRequests()).toHaveLength(1);
+  } finally {
+    await source.close();
+  }
+});
+
+test('13. a task source on a host the extension may not read: the turn says so at once, and once that host is allowed the job is followed to its video', async ({ context, openPage, relay, extensionId }) => {
+  let video: string | undefined;
+  const source = await taskSourceHost('127.0.0.2', false, () => (video ? { status: 'completed', progress: 100, url: video } : { status: 'processing', progress: 30 }));
+  try {
+    const panel = await setUp(openPage, relay);
+    const worker = await workerControl(context, panel, extensionId);
+    const [seeded] = await seedInFlight(panel, [`${source.url}/tasks/task_seed0.json`]);
+    await worker.stop();
+    await wakeByMessage(panel);
+    await worker.waitRunning();
+    const turn = await waitForTurn(panel, seeded!.id, finished);
+    const host = new URL(source.url).host;
+    expect(turn).toMatchObject({ status: 'interrupted', taskId: 'task_seed0', error: { kind: 'interrupted', needsAccess: source.url } });
+    // Said after one poll (its answer, without a CORS header, never reached the extension), not
+    // after minutes of polling.
+    expect(source.polls).toHaveLength(1);
+    const box = article(panel, 'followed 1');
+    await expect(box.getByText('Interrupted', { exact: true })).toBeVisible();
+    await expect(box).toContainText(`The relay reports this job on ${host} (its task source), which Sora Threads has no permission to read`);
+    await expect(box).toContainText('task_seed0');
+    const allow = box.getByRole('button', { name: `Allow access to ${host}` });
+    await expect(allow).toBeVisible();
+
+    // The browser's permission prompt cannot be clicked from a test: the host is granted the way
+    // chrome://extensions grants a site, so the button's own request resolves at once.
+    const settingsPage = await context.newPage();
+    await settingsPage.goto('chrome://extensions/');
+    await settingsPage.evaluate(
+      ([id, pattern]) => (globalThis as unknown as { chrome: { developerPrivate: { addHostPermission(id: string, p: string): Promise<void> } } }).chrome.developerPrivate.addHostPermission(id, pattern),
+      [extensionId, 'http://127.0.0.2/*'] as const,
+    );
+    await settingsPage.close();
+    video = `${relay.url}/files/task_seed0.mp4`;
+    await allow.click();
+    expect(await waitForTurn(panel, seeded!.id, finished)).toMatchObject({ status: 'completed', videoUrl: video, taskId: 'task_seed0' });
+    await expect(box.getByText('Completed', { exact: true })).toBeVisible();
+    await expect(box.locator('video')).toHaveAttribute('src', video);
+    expect(source.polls.length).toBeGreaterThan(1);
+    expect(relay.chatRequests()).toHaveLength(0);
+  } finally {
+    await source.close();
+  }
 });

@@ -106,6 +106,39 @@ test('modifying from an earlier version starts a new thread that sends only that
   await expect(thread.locator('video')).toHaveCount(2);
 });
 
+test('Retry on an older failed version starts a new thread from that version\'s own base; the newest video is not remixed', async ({ openPage, relay }) => {
+  const options = await openPage('options');
+  await configureRelay(options, relay);
+  const panel = await openPage('sidepanel');
+  relay.enqueue('seed', { name: 'http-error', status: 500 }, 'seed');
+  await panel.evaluate(() => (globalThis as unknown as { chrome: { runtime: { sendMessage(m: object): Promise<unknown> } } }).chrome.runtime.sendMessage({ type: 'generate', prompt: 'a boat at sea', origin: 'sidepanel' }));
+  const thread = panel.getByRole('article', { name: 'a boat at sea', exact: true });
+  await expect(thread.locator('video')).toHaveCount(1, { timeout: 20_000 });
+  for (const prompt of ['add a storm', 'make it sunset']) {
+    await thread.getByRole('textbox', { name: 'Modify this video' }).fill(prompt);
+    await thread.getByRole('button', { name: 'Send' }).click();
+    await expect(thread.getByRole('textbox', { name: 'Modify this video' })).toBeVisible({ timeout: 20_000 });
+  }
+  await expect(thread.locator('video')).toHaveCount(2);
+  const v2 = thread.getByRole('listitem', { name: 'Version 2' });
+  await expect(v2.getByText('Failed', { exact: true })).toBeVisible();
+  // A plain Retry would append to this thread and remix v3: it is not offered here.
+  await expect(v2.getByRole('button', { name: 'Retry', exact: true })).toHaveCount(0);
+  await expect(v2).toContainText('starts a new thread from the versions before this one, billed again');
+  await v2.getByRole('button', { name: 'Retry in a new thread' }).click();
+
+  const fork = panel.getByRole('article', { name: 'a boat at sea · retry of v2', exact: true });
+  await expect(fork.locator('video')).toHaveCount(2, { timeout: 20_000 });
+  const sent = relay.chatRequests().map((r) => messagesOf(r.body));
+  expect(sent).toHaveLength(4);
+  expect(sent[3]!.map((m) => m.content.slice(0, 20))).toEqual(['a boat at sea', sent[1]![1]!.content.slice(0, 20), 'add a storm']);
+  expect(JSON.stringify(sent[3])).not.toContain('make it sunset');
+  expect(relay.jobs.map((j) => j.prompt)).toEqual(['a boat at sea', 'make it sunset', 'add a storm']); // the failed request made no job
+  expect(relay.jobs[2]!.echoSid).toBe(relay.jobs[0]!.sid);
+  // The original keeps its three versions.
+  await expect(thread.getByRole('listitem')).toHaveCount(3);
+});
+
 test('with a limit of 2, five prompts never open more than 2 requests and all complete', async ({ openPage, relay, serviceWorker }) => {
   relay.setScenario({ name: 'compact', delayMs: 60 });
   const options = await openPage('options');

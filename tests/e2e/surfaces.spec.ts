@@ -104,6 +104,48 @@ test('options: validation errors, Test connection OK, bad key and unreachable', 
   await options.screenshot({ path: `${DOCS}/options.png`, fullPage: true });
 });
 
+test('options: a relay on plain http:// elsewhere than this machine is saved only once sending the key unencrypted is agreed to', async ({ context, openPage, relay, serviceWorker, extensionId }) => {
+  const options = await openPage('options');
+  const base = options.getByRole('textbox', { name: 'API base URL' });
+  const agree = options.getByRole('checkbox', { name: 'Send my API key to relay.lan.test:8080 unencrypted (plain http://)' });
+
+  // On this machine plain http is fine: nothing to agree to.
+  await base.fill(relay.url);
+  await options.getByLabel('API key', { exact: true }).fill(relay.apiKey);
+  await expect(options.getByRole('checkbox', { name: /unencrypted/ })).toHaveCount(0);
+
+  await base.fill('http://relay.lan.test:8080');
+  await expect(agree).not.toBeChecked();
+  await options.getByRole('button', { name: 'Save' }).click();
+  await expect(options.getByText('http:// would send your API key to relay.lan.test:8080 unencrypted')).toBeVisible();
+  await expect(options.getByRole('status')).toHaveText('Nothing was saved: fix the fields marked above.');
+  expect(await stored(serviceWorker, 'settings')).toBeUndefined();
+  // Test connection does not send the key there either.
+  await options.getByRole('button', { name: 'Test connection' }).click();
+  await expect(options.getByText('Enter a valid API base URL first.')).toBeVisible();
+
+  // The browser's prompt for the one origin cannot be clicked from a test: it is granted the way
+  // chrome://extensions grants a site, so Save's own request resolves at once.
+  const settingsPage = await context.newPage();
+  await settingsPage.goto('chrome://extensions/');
+  await settingsPage.evaluate(
+    ([id, pattern]) => (globalThis as unknown as { chrome: { developerPrivate: { addHostPermission(id: string, p: string): Promise<void> } } }).chrome.developerPrivate.addHostPermission(id, pattern),
+    [extensionId, 'http://relay.lan.test/*'] as const,
+  );
+  await settingsPage.close();
+  await agree.check();
+  await options.getByRole('button', { name: 'Save' }).click();
+  await expect(options.getByRole('status')).toHaveText('Saved.');
+  expect(await stored(serviceWorker, 'settings')).toMatchObject({ baseUrl: 'http://relay.lan.test:8080', plainHttpOrigin: 'http://relay.lan.test:8080' });
+
+  // Another plain-http host is a new question, and its answer is not the old one.
+  await base.fill('http://other.lan.test');
+  await expect(options.getByRole('checkbox', { name: 'Send my API key to other.lan.test unencrypted (plain http://)' })).not.toBeChecked();
+  await options.getByRole('button', { name: 'Save' }).click();
+  await expect(options.getByText('http:// would send your API key to other.lan.test unencrypted')).toBeVisible();
+  expect(await stored(serviceWorker, 'settings')).toMatchObject({ baseUrl: 'http://relay.lan.test:8080' });
+});
+
 test('generate → progress rises → the relay’s video → Download (same bytes) → Copy link → delete and undo', async ({
   openPage,
   relay,

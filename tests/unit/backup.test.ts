@@ -99,4 +99,15 @@ describe('export / import', () => {
     expect((await readThreads(threads.map((t) => t.id))).value).toEqual(threads);
     expect(await importInto(fresh, parsed.threads)).toEqual({ added: 0, updated: 0, unchanged: 2 });
   });
+
+  it('a thread deleted in this session comes back when the user imports it', async () => {
+    const w = new ThreadWriter();
+    await w.load();
+    const t = done('a', 1);
+    await w.put(t, { immediate: true });
+    await w.remove(t.id);
+    expect(await importInto(w, [t])).toEqual({ added: 1, updated: 0, unchanged: 0 });
+    expect((await readThreads([t.id])).value).toEqual([t]);
+    expect((await readIndex()).map((e) => e.id)).toEqual([t.id]);
+  });
 });

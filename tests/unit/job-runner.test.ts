@@ -10,6 +10,7 @@ import { readStorageProblem, readThreads, ThreadWriter } from '@/utils/threads/s
 import type { FollowOptions, FollowResult } from '@/utils/chat/task-source';
 import { parseTaskReport } from '@/utils/chat/report-parser';
 import { newThread, type Thread, type Turn, type TurnStatus } from '@/utils/threads/model';
+import { notifyFinished } from '@/entrypoints/background/surfaces';
 
 const report = (n: number) => [
   '```json\n{"prompt":"p","orientation":"portrait"}\n```\n',
@@ -220,6 +221,38 @@ describe('JobRunner', () => {
     expect(turn.error?.message).toMatch(/内容违规/);
   });
 
+  it('a relay that echoes the API key: the key never reaches the stored turn, the card or the notification', async () => {
+    const KEY = 'sk-live-ECHOED-0123456789';
+    const relay = fakeRelay((_r, n) =>
+      n === 1
+        ? { chunks: ['> ID: `task_1`\n> 排队中...\n', `生成失败: key ${KEY.slice(0, 9)}`, `${KEY.slice(9)} has no balance`] }
+        : { chunks: [], fail: new RelayError('server', `Unexpected error: upstream rejected Bearer ${KEY}`) },
+    );
+    const { runner, finished } = await setup(relay, { apiKey: KEY });
+    const notes: string[] = [];
+    vi.spyOn(browser.notifications, 'create').mockImplementation((async (_id: string, o: { title: string; message: string }) => {
+      notes.push(`${o.title} ${o.message}`);
+      return '';
+    }) as never);
+    await browser.storage.local.set({ settings: { notifications: true } });
+    const a = await runner.start('a', 'sora-2', 'popup');
+    await runner.idle();
+    const b = await runner.start('b', 'sora-2', 'popup');
+    await runner.idle();
+    const turns = [(await stored(a.id)).turns[0]!, (await stored(b.id)).turns[0]!];
+    expect(turns.map((t) => t.status)).toEqual(['failed', 'failed']);
+    expect(turns[0]!.error?.message).toContain('key *** has no balance');
+    expect(turns[1]!.error?.message).toContain('Bearer ***');
+    // Nothing stored (the answer shown as "Raw answer" included) holds it…
+    expect(JSON.stringify(await browser.storage.local.get(null))).not.toContain(KEY);
+    // …nor what the pages are told or notifications say.
+    expect(finished).toEqual(['failed', 'failed']);
+    for (const t of turns) await notifyFinished((await stored(a.id)), t);
+    expect(notes).toHaveLength(2);
+    expect(notes.join('\n')).not.toContain(KEY);
+    vi.restoreAllMocks();
+  });
+
   it('an answer that ends without a video link is a failure, not a success', async () => {
     const relay = fakeRelay(() => ({ chunks: ['> 排队中...\n', '> 生成中.\n'] }));
     const { runner } = await setup(relay);
@@ -335,6 +368,97 @@ describe('JobRunner', () => {
     // the failed attempt is not part of the history
     expect(relay.calls[1]!.req.messages).toEqual([{ role: 'user', content: 'x' }]);
     await expect(runner.retry(t.id, after.turns[1]!.id)).rejects.toThrow(/Only a failed/);
+  });
+
+  it('a pending turn of a thread deleted while the queue was being read never starts, and the thread stays deleted', async () => {
+    let releaseA!: () => void;
+    const gateA = new Promise<void>((r) => (releaseA = r));
+    const relay = fakeRelay((_r, n) => ({ chunks: report(n), gate: n === 1 ? gateA : undefined }));
+    const { runner } = await setup(relay, { concurrency: 1 });
+    const a = await runner.start('a', 'sora-2', 'popup');
+    const b = await runner.start('b', 'sora-2', 'popup');
+    await vi.waitFor(() => expect(relay.calls).toHaveLength(1));
+
+    const local = browser.storage.local;
+    const get = local.get.bind(local);
+    const remove = local.remove.bind(local);
+    let releaseRead!: () => void;
+    const readHeld = new Promise<void>((r) => (releaseRead = r));
+    let releaseRemove!: () => void;
+    const removeHeld = new Promise<void>((r) => (releaseRemove = r));
+    let readStarted = false;
+    // The queue's read of b is slow, and so is the removal of b's record.
+    vi.spyOn(local, 'get').mockImplementation((async (keys: unknown) => {
+      const got = await get(keys as string[]);
+      if (!readStarted && Array.isArray(keys) && keys.includes(`thread:${b.id}`)) {
+        readStarted = true;
+        await readHeld;
+      }
+      return got;
+    }) as never);
+    vi.spyOn(local, 'remove').mockImplementation((async (keys: string | string[]) => {
+      await removeHeld;
+      return remove(keys);
+    }) as never);
+
+    releaseA(); // a finishes: the queue reads which turn is next (b)…
+    await vi.waitFor(() => expect(readStarted).toBe(true));
+    const removing = runner.remove(b.id); // …and b is deleted meanwhile
+    releaseRead();
+    await new Promise((r) => setTimeout(r, 50));
+    releaseRemove();
+    await removing;
+    await runner.idle();
+    vi.restoreAllMocks();
+
+    expect(relay.calls.map((c) => c.req.messages[0]!.content)).toEqual(['a']);
+    expect((await browser.storage.local.get(`thread:${b.id}`))[`thread:${b.id}`]).toBeUndefined();
+    expect((await stored(a.id)).turns[0]!.status).toBe('completed');
+  });
+
+  it('retrying an older failed version retries it on its own base, as a new thread, never remixing a newer video', async () => {
+    // v1 ✓, v2 ✗, v3 ✓: retrying v2 must build on v1, as v2 did, not on v3.
+    const relay = fakeRelay((_r, n) => (n === 2 ? { chunks: [], fail: new RelayError('server', 'boom') } : { chunks: report(n) }));
+    const { runner } = await setup(relay);
+    const t = await runner.start('cow', 'sora-2', 'popup');
+    await runner.idle();
+    await runner.modify(t.id, 'add a halo');
+    await runner.idle();
+    await runner.modify(t.id, 'make it night');
+    await runner.idle();
+    const [v1, v2, v3] = (await stored(t.id)).turns;
+    expect([v1, v2, v3].map((x) => x!.status)).toEqual(['completed', 'failed', 'completed']);
+
+    const r = await runner.retry(t.id, v2!.id);
+    await runner.idle();
+    expect(r.threadId).not.toBe(t.id);
+    expect(relay.calls[3]!.req.messages).toEqual([
+      { role: 'user', content: 'cow' },
+      { role: 'assistant', content: report(1).join('') },
+      { role: 'user', content: 'add a halo' },
+    ]);
+    const fork = await stored(r.threadId);
+    expect(fork.title).toBe('cow · retry of v2');
+    expect(fork.turns.map((x) => [x.prompt, x.status, x.sid])).toEqual([
+      ['cow', 'completed', 's_1'],
+      ['add a halo', 'completed', 's_4'],
+    ]);
+    expect(fork.turns[1]!.id).toBe(r.turnId);
+    // The thread it came from is as it was.
+    expect((await stored(t.id)).turns.map((x) => x.status)).toEqual(['completed', 'failed', 'completed']);
+  });
+
+  it('retrying the first version after a later one completed sends its prompt alone', async () => {
+    const relay = fakeRelay((_r, n) => (n === 1 ? { chunks: [], fail: new RelayError('server', 'boom') } : { chunks: report(n) }));
+    const { runner } = await setup(relay);
+    const t = await runner.start('cow', 'sora-2', 'popup');
+    await runner.idle();
+    await runner.modify(t.id, 'a horse instead');
+    await runner.idle();
+    const r = await runner.retry(t.id, (await stored(t.id)).turns[0]!.id);
+    await runner.idle();
+    expect(r.threadId).not.toBe(t.id);
+    expect(relay.calls[2]!.req.messages).toEqual([{ role: 'user', content: 'cow' }]);
   });
 
   it('rejects an empty or over-long prompt and stores nothing', async () => {
@@ -538,6 +662,126 @@ describe('JobRunner recovery and resume', () => {
     await runner.idle();
     expect(follow.calls).toHaveLength(0);
     expect((await stored(t.id)).turns[0]).toMatchObject({ status: 'failed', error: { kind: 'server' } });
+  });
+});
+
+describe('JobRunner: jobs that are only followed', () => {
+  async function seedInFlight(n: number, source: (i: number) => string) {
+    const writer = new ThreadWriter();
+    await writer.load();
+    const threads: Thread[] = [];
+    for (let i = 0; i < n; i++) {
+      const thread = newThread(`followed ${i}`, 'sora-2', 'popup', 1000 + i);
+      thread.turns[0] = { ...thread.turns[0]!, status: 'generating', progress: 40, startedAt: 1000, taskId: `task_${i}`, taskSourceUrl: source(i) };
+      await writer.put(thread, { immediate: true });
+      threads.push(thread);
+    }
+    return threads;
+  }
+
+  it('never hold the queue: with three followed after a restart (limit 3), a fourth prompt starts at once', async () => {
+    await seedInFlight(3, (i) => `https://relay.test/tasks/task_${i}.json`);
+    const follow = fakeFollow(['hang']);
+    const { runner, relay } = await followSetup(follow);
+    await runner.recover();
+    await vi.waitFor(() => expect(follow.calls).toHaveLength(3));
+    const fourth = await runner.start('fourth', 'sora-2', 'popup');
+    await vi.waitFor(() => expect(relay.calls).toHaveLength(1), { timeout: 1000 });
+    await vi.waitFor(async () => expect((await stored(fourth.id)).turns[0]!.status).toBe('completed'));
+    expect(runner.runningCount).toBe(3); // still followed, and kept alive
+  });
+
+  it('a stream that dropped and is now followed frees its slot for the next prompt (limit 1)', async () => {
+    const relay = fakeRelay((_r, n) => (n === 1 ? { chunks: ['```json\n{"prompt":"p"}\n```\n', inFlightReport], fail: new RelayError('network', 'Connection lost') } : { chunks: report(n) }));
+    const follow = fakeFollow(['hang']);
+    const { runner } = await followSetup(follow, relay, { concurrency: 1 });
+    await runner.start('dropped', 'sora-2', 'popup');
+    await vi.waitFor(() => expect(follow.calls).toHaveLength(1));
+    const next = await runner.start('next', 'sora-2', 'popup');
+    await vi.waitFor(async () => expect((await stored(next.id)).turns[0]!.status).toBe('completed'), { timeout: 2000 });
+    expect(relay.calls).toHaveLength(2);
+  });
+
+  /** The real follower on a fake clock: every sleep moves the clock, so ten minutes pass in a moment. */
+  function fakeClock() {
+    let now = 5_000_000;
+    return {
+      now: () => now,
+      sleep: async (ms: number) => {
+        now += ms;
+        await Promise.resolve();
+      },
+      random: () => 0.5,
+    };
+  }
+
+  it('a source that keeps failing (unreachable every poll) ends interrupted with its task id after the stall timeout, not hours later', async () => {
+    const [t] = await seedInFlight(1, () => 'https://tasks.relay.test/task_0.json');
+    const clock = fakeClock();
+    const started = clock.now();
+    let polls = 0;
+    const fetch = (async () => {
+      polls++;
+      throw new TypeError('Failed to fetch');
+    }) as typeof globalThis.fetch;
+    const writer = new ThreadWriter();
+    await writer.load();
+    const finished: Turn[] = [];
+    const runner = new JobRunner({
+      writer,
+      settings: async () => ({ ...DEFAULT_SETTINGS, baseUrl: 'https://relay.test', apiKey: 'sk-1', stallTimeoutMin: 10 }),
+      stream: fakeRelay(() => ({ chunks: [] })).stream,
+      parse: parseTaskReport,
+      followOptions: { ...clock, fetch },
+      canRead: async () => true, // the host is allowed: the relay is simply unreachable
+      onFinished: (_t, turn) => finished.push(turn),
+    });
+    await runner.recover();
+    await runner.idle();
+    const turn = (await stored(t!.id)).turns[0]!;
+    expect(turn).toMatchObject({ status: 'interrupted', taskId: 'task_0', error: { kind: 'interrupted' } });
+    expect(turn.error!.message).toMatch(/every request to the task source failed for 10 min \(the task source could not be reached\).*task_0/);
+    expect(turn.error!.needsAccess).toBeUndefined();
+    const elapsed = clock.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(10 * 60_000);
+    expect(elapsed).toBeLessThan(11 * 60_000);
+    expect(polls).toBeGreaterThan(30);
+    expect(finished.map((x) => x.status)).toEqual(['interrupted']);
+  });
+
+  it('a source on a host the extension may not read: said at once, with the origin to allow; once allowed, followed again to the video', async () => {
+    const [t] = await seedInFlight(1, () => 'https://tasks.other.test:8443/v1/task_0.json');
+    const clock = fakeClock();
+    let allowed = false;
+    const fetch = (async () => {
+      if (!allowed) throw new TypeError('Failed to fetch');
+      return new Response(JSON.stringify({ status: 'completed', url: 'https://cdn.other.test/0.mp4' }), { headers: { 'content-type': 'application/json' } });
+    }) as typeof globalThis.fetch;
+    const writer = new ThreadWriter();
+    await writer.load();
+    const relay = fakeRelay(() => ({ chunks: [] }));
+    const asked: string[] = [];
+    const runner = new JobRunner({
+      writer,
+      settings: async () => ({ ...DEFAULT_SETTINGS, baseUrl: 'https://relay.test', apiKey: 'sk-1' }),
+      stream: relay.stream,
+      parse: parseTaskReport,
+      followOptions: { ...clock, fetch },
+      canRead: async (url) => (asked.push(url), allowed),
+    });
+    await runner.recover();
+    await runner.idle();
+    const blocked = (await stored(t!.id)).turns[0]!;
+    expect(blocked).toMatchObject({ status: 'interrupted', taskId: 'task_0', error: { kind: 'interrupted', needsAccess: 'https://tasks.other.test:8443' } });
+    expect(blocked.error!.message).toMatch(/tasks\.other\.test:8443.*no permission to read.*task_0.*Allow access/);
+    expect(asked).toEqual(['https://tasks.other.test:8443/v1/task_0.json']);
+
+    allowed = true; // the user clicked "Allow access" and the browser granted it
+    await runner.followAgain(t!.id, blocked.id);
+    await runner.idle();
+    expect((await stored(t!.id)).turns[0]).toMatchObject({ status: 'completed', videoUrl: 'https://cdn.other.test/0.mp4', taskId: 'task_0' });
+    expect(relay.calls).toHaveLength(0);
+    await expect(runner.followAgain(t!.id, blocked.id)).rejects.toThrow(/cannot be followed again/);
   });
 });
 

@@ -142,4 +142,31 @@ describe('Library', () => {
     expect(changed).toHaveBeenCalled();
     lib.dispose();
   });
+
+  it('an index entry without a record (a delete cut short) is read once and left out, not re-read on every render', async () => {
+    const kept = thread(1, ['kept']);
+    await store([kept]);
+    // The index still lists thr_9, whose record is gone.
+    await fakeBrowser.storage.local.set({ [INDEX_KEY]: [indexEntryOf(thread(9, ['gone'])), indexEntryOf(kept)] });
+    const get = vi.spyOn(fakeBrowser.storage.local, 'get');
+    const lib = new Library();
+    // What the side panel does: every change re-renders, and every render asks for what it shows.
+    // (Capped, so the loop this guards against ends and fails the test instead of hanging it.)
+    let renders = 0;
+    lib.subscribe(() => void (++renders < 50 && lib.ensure(lib.index.map((e) => e.id))));
+    lib.start();
+    for (let i = 0; i < 20; i++) await settle();
+    const readsOfGone = get.mock.calls.filter((c) => Array.isArray(c[0]) && (c[0] as string[]).includes(threadKey('thr_9')));
+    expect(readsOfGone).toHaveLength(1);
+    expect(lib.index.map((e) => e.id)).toEqual(['thr_1']);
+    expect([...lib.records.keys()]).toEqual(['thr_1']);
+
+    // Written again after all (an import): shown again.
+    const back = thread(9, ['gone']);
+    await fakeBrowser.storage.local.set({ [threadKey('thr_9')]: back });
+    await settle();
+    expect(lib.index.map((e) => e.id)).toEqual(['thr_9', 'thr_1']);
+    expect(lib.records.get('thr_9')).toEqual(back);
+    lib.dispose();
+  });
 });

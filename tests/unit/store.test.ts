@@ -1,7 +1,9 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import { browser } from 'wxt/browser';
+import { readFileSync } from 'node:fs';
 import {
+  HistoryUnavailableError,
   readIndex,
   readStorageProblem,
   readThreads,
@@ -16,6 +18,7 @@ import { migrate, SCHEMA_VERSION, type Migration } from '@/utils/threads/schema'
 import { newThread, type Thread } from '@/utils/threads/model';
 
 beforeEach(() => {
+  vi.restoreAllMocks();
   fakeBrowser.reset();
   vi.useRealTimers();
 });
@@ -74,6 +77,7 @@ describe('ThreadWriter', () => {
       if (t) written.push(t.turns[0]!.progress);
       await browser.storage.local.set(items);
     }, () => now);
+    await w.load();
     const t = newThread('p', 'sora-2', 'popup');
     await w.put(withProgress(t, 69));
     now = 150;
@@ -91,6 +95,77 @@ describe('ThreadWriter', () => {
     await vi.advanceTimersByTimeAsync(700);
     await sixth;
     expect(written).toHaveLength(6);
+  });
+
+  it('a delete writes the index before removing the record: stopped in between, no listed thread lacks its record', async () => {
+    const w = new ThreadWriter();
+    await w.load();
+    const a = newThread('a', 'sora-2', 'popup', 1000);
+    const b = newThread('b', 'sora-2', 'popup', 2000);
+    await w.put(a, { immediate: true });
+    await w.put(b, { immediate: true });
+    // The worker is stopped right after the delete's first write.
+    const remove = vi.spyOn(browser.storage.local, 'remove').mockImplementation(() => new Promise(() => {}));
+    void w.remove(a.id);
+    await vi.waitFor(() => expect(remove).toHaveBeenCalled());
+    const index = await readIndex();
+    expect(index.map((e) => e.id)).toEqual([b.id]);
+    const records = await readThreads(index.map((e) => e.id));
+    expect(records.value.map((t) => t.id)).toEqual([b.id]);
+  });
+
+  it('a thread deleted while its write fails is not stored again by the retry', async () => {
+    vi.useFakeTimers();
+    let failWrites = true;
+    let reject!: (e: Error) => void;
+    const w = new ThreadWriter(async (items) => {
+      if (failWrites && Object.keys(items).some((k) => k.startsWith('thread:'))) {
+        await new Promise((_, r) => (reject = r));
+      }
+      await browser.storage.local.set(items);
+    });
+    await w.load();
+    const t = newThread('doomed', 'sora-2', 'popup');
+    const written = w.put(t, { immediate: true });
+    await vi.advanceTimersByTimeAsync(0);
+    // The delete lands while the write is in flight; then that write fails (quota).
+    await w.remove(t.id);
+    reject(new Error('QUOTA_BYTES quota exceeded'));
+    await written;
+    failWrites = false;
+    await vi.advanceTimersByTimeAsync(WRITE_RETRY_MAX_MS * 2);
+    await w.flushAll();
+    expect((await browser.storage.local.get(threadKey(t.id)))[threadKey(t.id)]).toBeUndefined();
+    expect((await readIndex()).map((e) => e.id)).not.toContain(t.id);
+    expect(await w.get(t.id)).toBeUndefined();
+  });
+
+  it('a read in flight during a delete does not bring the thread back through a later update', async () => {
+    const w = new ThreadWriter();
+    await w.load();
+    const t = newThread('doomed', 'sora-2', 'popup');
+    await w.put(t, { immediate: true });
+    const fresh = new ThreadWriter(); // another worker start: nothing cached
+    await fresh.load();
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const get = browser.storage.local.get.bind(browser.storage.local);
+    vi.spyOn(browser.storage.local, 'get').mockImplementationOnce((async (keys: string[]) => {
+      const got = await get(keys);
+      await held;
+      return got;
+    }) as never);
+    const reading = fresh.get(t.id);
+    await fresh.remove(t.id);
+    release();
+    expect(await reading).toBeUndefined();
+    expect(await fresh.update(t.id, (x) => ({ ...x, title: 'zombie' }), { immediate: true })).toBeUndefined();
+    expect((await browser.storage.local.get(threadKey(t.id)))[threadKey(t.id)]).toBeUndefined();
+    // Only an undo or an import puts it back.
+    await fresh.put(t, { immediate: true });
+    expect(await fresh.get(t.id)).toBeUndefined();
+    await fresh.put(t, { immediate: true, revive: true });
+    expect(await fresh.get(t.id)).toEqual(t);
   });
 
   it('reads a record whose error or resume has the wrong shape as damaged (a page would crash rendering it)', async () => {
@@ -145,5 +220,91 @@ describe('schema migrations', () => {
     expect(seen).toEqual([1, 2]);
     const all = await browser.storage.local.get(null);
     expect(all).toEqual({ b: 2, [SCHEMA_KEY]: 2 });
+  });
+});
+
+/** A storage fixture (tests/fixtures/storage) as the local area holds it. */
+function fixture(name: string): Record<string, unknown> {
+  const data = JSON.parse(readFileSync(`tests/fixtures/storage/${name}.json`, 'utf8')) as Record<string, unknown>;
+  delete data._about;
+  return data;
+}
+
+/** What the background does at start-up (entrypoints/background/index.ts), on a writer. */
+async function startUp(w: ThreadWriter): Promise<void> {
+  const schema = await migrate().catch((err: unknown) => {
+    w.refuseWrites(err);
+    throw err;
+  });
+  await w.load({ readOnly: schema.newer });
+}
+
+describe('start-up with what storage holds (fixtures)', () => {
+  const ids = ['thr_fx3', 'thr_fx2', 'thr_fx1'];
+
+  it('an intact history opens as it is', async () => {
+    await browser.storage.local.set(fixture('v1-intact'));
+    const w = new ThreadWriter();
+    await startUp(w);
+    expect(w.entries().map((e) => e.id)).toEqual(ids);
+    expect(w.writable).toBe(true);
+  });
+
+  it.each(['v1-index-missing', 'v1-index-damaged'])('%s: the index is rebuilt from the thread records, and a new thread joins them', async (name) => {
+    await browser.storage.local.set(fixture(name));
+    const w = new ThreadWriter();
+    await startUp(w);
+    expect(w.entries().map((e) => e.id)).toEqual(ids);
+    expect((await readIndex()).map((e) => e.id)).toEqual(ids);
+    const t = newThread('new', 'sora-2', 'popup', 1764500300000);
+    await w.put(t, { immediate: true, strict: true });
+    expect((await readIndex()).map((e) => e.id)).toEqual([t.id, ...ids]);
+  });
+
+  it.each(['v1-index-missing', 'v1-index-damaged'])('%s: a page reads the threads from their records too (never an empty history)', async (name) => {
+    await browser.storage.local.set(fixture(name));
+    expect((await readIndex()).map((e) => e.id)).toEqual(ids);
+  });
+
+  it('storage that cannot be read: every write is refused with a clear message and the index is never replaced', async () => {
+    await browser.storage.local.set(fixture('v1-intact'));
+    const before = await browser.storage.local.get(null);
+    const get = vi.spyOn(browser.storage.local, 'get').mockRejectedValueOnce(new Error('IO error: database is locked'));
+    const w = new ThreadWriter();
+    await expect(startUp(w)).rejects.toThrow(/IO error/);
+    get.mockRestore();
+    expect(w.writable).toBe(false);
+    const t = newThread('after a failed start', 'sora-2', 'popup', 1764500300000);
+    await expect(w.put(t, { immediate: true, strict: true })).rejects.toThrow(HistoryUnavailableError);
+    await expect(w.put(t, { immediate: true })).rejects.toThrow(/history could not be read \(IO error: database is locked\).*nothing stored was changed/);
+    await expect(w.update('thr_fx1', (x) => ({ ...x, title: 'renamed' }))).rejects.toThrow(HistoryUnavailableError);
+    await expect(w.remove('thr_fx1')).rejects.toThrow(HistoryUnavailableError);
+    expect(await browser.storage.local.get(null)).toEqual(before);
+  });
+
+  it('a migration that fails leaves the writer refusing writes (it never read the index)', async () => {
+    await browser.storage.local.set(fixture('v1-index-missing'));
+    await browser.storage.local.remove('meta:schema');
+    const w = new ThreadWriter();
+    const set = vi.spyOn(browser.storage.local, 'set').mockRejectedValueOnce(new Error('QUOTA_BYTES quota exceeded'));
+    await expect(startUp(w)).rejects.toThrow(/QUOTA_BYTES/);
+    set.mockRestore();
+    const before = await browser.storage.local.get(null);
+    await expect(w.put(newThread('x', 'sora-2', 'popup'), { immediate: true, strict: true })).rejects.toThrow(HistoryUnavailableError);
+    expect(await browser.storage.local.get(null)).toEqual(before);
+  });
+
+  it('a history from a newer version is read where it can be and never written', async () => {
+    await browser.storage.local.set(fixture('v99-newer'));
+    const before = await browser.storage.local.get(null);
+    const w = new ThreadWriter();
+    await startUp(w);
+    expect(w.writable).toBe(false);
+    // Its records are still there to read.
+    expect((await w.get('thr_fx2'))?.title).toBe('a fox in fresh snow');
+    await expect(w.put(newThread('x', 'sora-2', 'popup'), { immediate: true, strict: true })).rejects.toThrow(/newer version of Sora Threads/);
+    await expect(w.update('thr_fx2', (x) => ({ ...x, title: 'renamed' }))).rejects.toThrow(/newer version/);
+    await expect(w.remove('thr_fx2')).rejects.toThrow(/newer version/);
+    expect(await browser.storage.local.get(null)).toEqual(before);
   });
 });

@@ -112,11 +112,13 @@ describe('notifications', () => {
     expect(notes).toEqual([]);
   });
 
-  it('a click opens the side panel on that thread', async () => {
+  it('a click opens the side panel on that thread inside the click (before anything is awaited)', async () => {
     vi.spyOn(browser.windows, 'getLastFocused').mockResolvedValue({ id: 3 } as never);
     onNotificationClick('thread:thr_42');
-    await vi.waitFor(() => expect(sidePanelOpen).toHaveBeenCalledWith({ windowId: 3 }));
-    expect((await browser.storage.session.get(FOCUS_KEY))[FOCUS_KEY]).toMatchObject({ threadId: 'thr_42' });
+    // Synchronously: an await first would lose the click's gesture, and the panel would not open.
+    expect(sidePanelOpen).toHaveBeenCalledTimes(1);
+    expect(sidePanelOpen).toHaveBeenCalledWith({ windowId: -2 }); // windows.WINDOW_ID_CURRENT
+    await vi.waitFor(async () => expect((await browser.storage.session.get(FOCUS_KEY))[FOCUS_KEY]).toMatchObject({ threadId: 'thr_42' }));
   });
 
   it('falls back to a tab on the thread when the panel cannot open', async () => {

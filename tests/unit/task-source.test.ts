@@ -171,6 +171,31 @@ describe('followTaskSource', () => {
     expect(src.calls).toHaveLength(3);
   });
 
+  it('polls that fail for maxFailingMs in a row end it as lost; one answer in between starts the count again', async () => {
+    const down = new TypeError('Failed to fetch');
+    // 6 failures (~1 min of backoff), one answer, then failures for good.
+    const src = fakeSource([down, down, down, down, down, down, processing(20), down]);
+    const v = virtual({ fetch: src.fetch, maxFailingMs: 5 * 60_000 });
+    const r = await followTaskSource(SRC, v.opts);
+    expect(r).toEqual({ outcome: 'lost', reason: 'every request to the task source failed for 5 min (the task source could not be reached)' });
+    const total = v.delays.reduce((a, b) => a + b, 0);
+    const afterAnswer = v.delays.slice(7).reduce((a, b) => a + b, 0);
+    expect(afterAnswer).toBeGreaterThanOrEqual(5 * 60_000 - 15_000);
+    expect(total).toBeLessThan(10 * 60_000);
+  });
+
+  it('onFailure can stop it at the first failed poll, and hears whether the request got any answer', async () => {
+    const seen: { reason: string; network: boolean }[] = [];
+    const src = fakeSource([json({ error: 'busy' }, { status: 503 }), new TypeError('Failed to fetch')]);
+    const v = virtual({ fetch: src.fetch, onFailure: (f) => (seen.push(f), f.network) });
+    expect(await followTaskSource(SRC, v.opts)).toEqual({ outcome: 'lost', reason: 'the task source could not be reached' });
+    expect(seen).toEqual([
+      { reason: 'the task source answered HTTP 503', network: false },
+      { reason: 'the task source could not be reached', network: true },
+    ]);
+    expect(src.calls).toHaveLength(2);
+  });
+
   it('stops at the deadline with what it knows', async () => {
     const src = fakeSource([processing(10)]);
     const v = virtual({ minDelayMs: 1000, maxDelayMs: 1000 });

@@ -58,6 +58,18 @@ export interface FollowOptions {
   maxHardErrors?: number;
   /** Polls in a row that say "completed" without any http(s) video link before giving up (3). */
   maxCompletedWithoutLink?: number;
+  /**
+   * Give up (outcome 'lost') once every poll has failed for this long in a row (default 10 min):
+   * a source that cannot be reached at all (CORS, a host gone) must not keep a turn waiting for
+   * hours. Any readable answer starts the count again.
+   */
+  maxFailingMs?: number;
+  /**
+   * Every failed poll; resolving true stops following at once (outcome 'lost' with this reason).
+   * `network`: the request itself failed (no answer at all), as it does on a host the extension
+   * may not read.
+   */
+  onFailure?: (failure: { reason: string; network: boolean }) => boolean | Promise<boolean>;
 }
 
 /** A task source answer is a few hundred bytes; anything past this is not one. */
@@ -166,7 +178,7 @@ export function readTaskSource(value: unknown): TaskSourceState | { invalid: str
 
 type PollAnswer =
   | { ok: true; state: TaskSourceState }
-  | { ok: false; hard: boolean; reason: string; retryAfterMs?: number };
+  | { ok: false; hard: boolean; reason: string; retryAfterMs?: number; network?: boolean };
 
 async function readBodyLimited(res: Response, limit: number): Promise<string | undefined> {
   const declared = Number(res.headers.get('content-length'));
@@ -230,7 +242,8 @@ async function pollOnce(url: string, doFetch: typeof fetch, signal: AbortSignal,
     return { ok: true, state };
   } catch {
     if (signal.aborted) throw cancelled();
-    return { ok: false, hard: false, reason: t(ctrl.signal.aborted ? 'src_slow' : 'src_unreachable') };
+    const slow = ctrl.signal.aborted;
+    return { ok: false, hard: false, reason: t(slow ? 'src_slow' : 'src_unreachable'), network: !slow };
   } finally {
     clearTimeout(timer);
     signal.removeEventListener('abort', onAbort);
@@ -272,6 +285,7 @@ export async function followTaskSource(rawUrl: string, opts: FollowOptions = {})
     requestTimeoutMs = 20_000,
     maxHardErrors = 5,
     maxCompletedWithoutLink = 3,
+    maxFailingMs = 10 * 60_000,
   } = opts;
   const redact = (s: string) => redactSecret(s, opts.secret);
 
@@ -280,12 +294,15 @@ export async function followTaskSource(rawUrl: string, opts: FollowOptions = {})
   let completedWithoutLink = 0;
   let last: TaskSourceState | undefined;
   let lastProblem = '';
+  /** When the current run of failed polls began (undefined while polls succeed). */
+  let failingSince: number | undefined;
   for (;;) {
     if (signal.aborted) throw cancelled();
     const answer = await pollOnce(url, doFetch, signal, requestTimeoutMs, now);
     let wait: number | undefined;
     if (answer.ok) {
       hardErrors = 0;
+      failingSince = undefined;
       const state = answer.state;
       if (state.failure) state.failure = redact(state.failure);
       if (state.status === 'failed') return { outcome: 'failed', state, failure: state.failure ?? t('generationFailed') };
@@ -303,6 +320,10 @@ export async function followTaskSource(rawUrl: string, opts: FollowOptions = {})
     } else {
       lastProblem = answer.reason;
       if (answer.hard && ++hardErrors >= maxHardErrors) return { outcome: 'lost', reason: answer.reason };
+      if (await opts.onFailure?.({ reason: answer.reason, network: answer.network === true })) return { outcome: 'lost', reason: answer.reason };
+      failingSince ??= now();
+      if (now() - failingSince >= maxFailingMs)
+        return { outcome: 'lost', reason: t('src_keptFailing', { d: durationWords(maxFailingMs), reason: answer.reason }) };
       delay = Math.min(maxDelayMs, delay * factor);
       if (answer.retryAfterMs !== undefined) wait = Math.min(Math.max(answer.retryAfterMs, delay), 5 * 60_000);
     }
@@ -311,4 +332,10 @@ export async function followTaskSource(rawUrl: string, opts: FollowOptions = {})
       return { outcome: 'lost', reason: lastProblem && !last ? lastProblem : t('src_deadline') };
     await sleep(wait, signal);
   }
+}
+
+/** "10 min", "45 s" (the chat stream's wording, without importing the stream client here). */
+function durationWords(ms: number): string {
+  const s = ms / 1000;
+  return s < 120 ? t('dur_s', { n: Math.round(s * 10) / 10 }) : t('dur_min', { n: Math.round((s / 60) * 10) / 10 });
 }

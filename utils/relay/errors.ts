@@ -71,6 +71,11 @@ export interface TurnError {
   serverMessage?: string;
   code?: string;
   retryAfterSec?: number;
+  /**
+   * The origin (`https://host:port`) of a task source the extension may not read: the turn offers
+   * to ask for that host permission and then follow the job again.
+   */
+  needsAccess?: string;
 }
 
 /**
@@ -81,3 +86,41 @@ export function redactSecret(text: string, secret: string | undefined): string {
   if (!secret || !text.includes(secret)) return text;
   return text.split(secret).join('***');
 }
+
+/** Turn fields that are ours, not the relay's: left as they are. */
+const OWN_TURN_FIELDS: ReadonlySet<string> = new Set(['id', 'prompt', 'status', 'createdAt', 'startedAt', 'finishedAt', 'progress', 'resume', 'images']);
+
+/**
+ * A turn with every key hidden from what the relay sent into it (its answer, links, ids, failure
+ * text, echo): relays echo keys anywhere. Returns the same object when nothing contained one, so
+ * the common case costs a scan and no copy.
+ */
+export function redactTurnSecrets<T extends object>(turn: T, secrets: Iterable<string>): T {
+  const keys = [...secrets].filter((s) => s !== '');
+  if (!keys.length) return turn;
+  let out: Record<string, unknown> | undefined;
+  for (const [field, value] of Object.entries(turn)) {
+    if (OWN_TURN_FIELDS.has(field)) continue;
+    const clean = redactValue(value, keys);
+    if (clean !== value) (out ??= { ...(turn as Record<string, unknown>) })[field] = clean;
+  }
+  return (out ?? turn) as T;
+}
+
+function redactValue(value: unknown, keys: readonly string[]): unknown {
+  if (typeof value === 'string') return keys.reduce((text, key) => redactSecret(text, key), value);
+  if (Array.isArray(value)) {
+    const items = value.map((v) => redactValue(v, keys));
+    return items.some((v, i) => v !== value[i]) ? items : value;
+  }
+  if (typeof value === 'object' && value !== null) {
+    let out: Record<string, unknown> | undefined;
+    for (const [k, v] of Object.entries(value)) {
+      const clean = redactValue(v, keys);
+      if (clean !== v) (out ??= { ...(value as Record<string, unknown>) })[k] = clean;
+    }
+    return out ?? value;
+  }
+  return value;
+}
+

@@ -1,4 +1,4 @@
-import { cancelled, RelayError, redactSecret, type TurnError } from '../relay/errors';
+import { cancelled, RelayError, redactSecret, redactTurnSecrets, type TurnError } from '../relay/errors';
 import type { LiveProgress } from './live-progress';
 import type { ChatDelta, ChatRequest } from '../chat/stream-client';
 import { safeHttpUrl } from '../relay/safe-url';
@@ -17,6 +17,7 @@ import {
   newId,
   newThread,
   newTurn,
+  retriesAsBranch,
   type ResumeReason,
   type Thread,
   type ThreadOrigin,
@@ -39,6 +40,11 @@ export interface RunnerDeps {
   follow?: (url: string, opts: FollowOptions) => Promise<FollowResult>;
   /** Extra options for every follow (poll delays in tests). */
   followOptions?: Partial<FollowOptions>;
+  /**
+   * Whether the extension may read this URL's origin (a host permission). A task source on a
+   * host it may not read fails every poll (CORS): the turn then says so instead of waiting.
+   */
+  canRead?: (url: string) => Promise<boolean>;
 }
 
 /** How long after a request left a job may still be followed on its task source. */
@@ -54,9 +60,19 @@ export const PARSE_INTERVAL_MS = 50;
 const FINAL_FIELDS = ['taskId', 'sid', 'videoUrl', 'previewUrl', 'taskPageUrl', 'taskSourceUrl'] as const;
 
 export class JobRunner {
-  private readonly running = new Map<string, { threadId: string; controller: AbortController }>();
+  /**
+   * Every job this worker drives. `following`: only polled on its task source (nothing is sent):
+   * such jobs never count against the concurrency limit, or three of them could hold new prompts
+   * in line for hours.
+   */
+  private readonly running = new Map<string, { threadId: string; controller: AbortController; following: boolean }>();
   private readonly now: () => number;
   private pumping = Promise.resolve();
+  /**
+   * Every API key this worker has sent (the setting may change while jobs run): relays echo keys
+   * in their answers and errors, and no text of theirs is stored with one in it.
+   */
+  private readonly secrets = new Set<string>();
 
   constructor(private readonly deps: RunnerDeps) {
     this.now = deps.now ?? Date.now;
@@ -64,6 +80,13 @@ export class JobRunner {
 
   get runningCount(): number {
     return this.running.size;
+  }
+
+  /** The settings, noting the key they carry so it is hidden from anything the relay says. */
+  private async settings(): Promise<Settings> {
+    const settings = await this.deps.settings();
+    if (settings.apiKey) this.secrets.add(settings.apiKey);
+    return settings;
   }
 
   async start(prompt: string, model: string, origin: ThreadOrigin): Promise<Thread> {
@@ -102,12 +125,13 @@ export class JobRunner {
     const at = source?.turns.findIndex((t) => t.id === turnId) ?? -1;
     if (!source || at < 0) throw new Error(words('videoGone'));
     if (source.turns[at]!.status !== 'completed') throw new Error(words('onlyFinishedModify'));
-    const now = this.now();
-    const kept = source.turns.slice(0, at + 1).filter((t) => t.status === 'completed');
-    const thread: Thread = {
-      ...newThread(text, source.model, 'branch', now),
-      title: words('branchTitle', { title: source.title, n: at + 1 }),
-    };
+    return this.fork(source, at + 1, text, words('branchTitle', { title: source.title, n: at + 1 }));
+  }
+
+  /** A new thread: the completed versions among the first `upTo` turns of `source`, then `prompt`. */
+  private async fork(source: Thread, upTo: number, prompt: string, title: string): Promise<Thread> {
+    const kept = source.turns.slice(0, upTo).filter((t) => t.status === 'completed');
+    const thread: Thread = { ...newThread(prompt, source.model, 'branch', this.now()), title };
     thread.turns = [...kept.map((t) => ({ ...t, id: newId('turn') })), ...thread.turns];
     // Strict: if storage refuses the new turn, nothing is sent (the user could not see the job).
     await this.deps.writer.put(thread, { immediate: true, strict: true });
@@ -115,13 +139,39 @@ export class JobRunner {
     return thread;
   }
 
-  /** A new turn with the same prompt: a new paid generation, so only ever on the user's click. */
-  async retry(threadId: string, turnId: string): Promise<Turn> {
+  /**
+   * The same prompt again, on the same base: a new paid generation, so only ever on the user's
+   * click. A turn appended to the thread builds on every version completed before it, which is
+   * the failed turn's own base only while no version completed after it; otherwise the retry is
+   * a new thread from that base (retrying v2 of v1, v2 ✗, v3 must not remix v3).
+   */
+  async retry(threadId: string, turnId: string): Promise<{ threadId: string; turnId: string }> {
     const thread = await this.deps.writer.get(threadId);
-    const old = thread?.turns.find((t) => t.id === turnId);
+    const at = thread?.turns.findIndex((t) => t.id === turnId) ?? -1;
+    const old = thread?.turns[at];
     if (!thread || !old) throw new Error(words('videoGone'));
     if (isActive(old.status) || old.status === 'completed') throw new Error(words('onlyFailedRetry'));
-    return this.modify(threadId, old.prompt);
+    if (!retriesAsBranch(thread, at)) return { threadId, turnId: (await this.modify(threadId, old.prompt)).id };
+    const fork = await this.fork(thread, at, old.prompt, words('retryTitle', { title: thread.title, n: at + 1 }));
+    return { threadId: fork.id, turnId: fork.turns[fork.turns.length - 1]!.id };
+  }
+
+  /**
+   * Follows an interrupted job on its task source again (the user just granted the host
+   * permission it lacked). Nothing is sent to the API: the job was paid for and may be running.
+   * Only the thread's last turn: an older one is no longer what a new version builds on.
+   */
+  async followAgain(threadId: string, turnId: string): Promise<void> {
+    const thread = await this.deps.writer.get(threadId);
+    const turn = thread?.turns[thread.turns.length - 1];
+    if (!turn || turn.id !== turnId || turn.status !== 'interrupted' || !safeHttpUrl(turn.taskSourceUrl))
+      throw new Error(words('cannotFollowAgain'));
+    if (this.running.has(turnId)) return;
+    const back = await this.patchTurn(threadId, turnId, (t) =>
+      t.status === 'interrupted' ? { ...t, status: (t.progress ?? 0) > 0 ? 'generating' : 'queued', error: undefined, finishedAt: undefined } : t,
+    );
+    if (!back || !isInFlight(back.turn.status)) throw new Error(words('cannotFollowAgain'));
+    this.launch(threadId, turnId, (controller) => this.follow(threadId, turnId, controller.signal, 'access'), true);
   }
 
   async cancel(threadId: string, turnId: string): Promise<void> {
@@ -166,10 +216,12 @@ export class JobRunner {
   private async recoverNow(): Promise<void> {
     // Only the last turn of a thread can be unfinished (one job per thread), so the index says
     // which threads to look at without reading the whole history.
+    await this.settings();
     const { value: threads } = await this.activeThreads();
     const { baseUrl } = await this.deps.settings();
     for (const stored of threads) {
-      const thread = (await this.deps.writer.get(stored.id)) ?? stored;
+      const thread = await this.deps.writer.get(stored.id);
+      if (!thread) continue;
       for (const turn of thread.turns) {
         if (!isInFlight(turn.status) || this.running.has(turn.id)) continue;
         const snap = this.deps.parse(turn.content, { reasoning: turn.reasoning, baseUrl });
@@ -179,7 +231,7 @@ export class JobRunner {
           const finished = await this.patchTurn(thread.id, turn.id, (t) => this.settle(applySnapshot(t, snap, t.content, t.reasoning), snap, undefined));
           if (finished) this.deps.onFinished?.(finished.thread, finished.turn);
         } else if (source) {
-          this.launch(thread.id, turn.id, (controller) => this.follow(thread.id, turn.id, controller.signal, 'restart'));
+          this.launch(thread.id, turn.id, (controller) => this.follow(thread.id, turn.id, controller.signal, 'restart'), true);
         } else {
           const finished = await this.patchTurn(thread.id, turn.id, (t) =>
             isInFlight(t.status)
@@ -193,9 +245,9 @@ export class JobRunner {
   }
 
   /** Registers a job as running (concurrency, cancel, keep-alive) until `body` settles. */
-  private launch(threadId: string, turnId: string, body: (controller: AbortController) => Promise<void>): void {
+  private launch(threadId: string, turnId: string, body: (controller: AbortController) => Promise<void>, following = false): void {
     const controller = new AbortController();
-    this.running.set(turnId, { threadId, controller });
+    this.running.set(turnId, { threadId, controller, following });
     this.deps.onActivity?.(this.running.size);
     void body(controller)
       .catch(() => {})
@@ -211,21 +263,36 @@ export class JobRunner {
    * reports them, then the video (and preview) from its JSON. Sends nothing to the API.
    */
   private async follow(threadId: string, turnId: string, signal: AbortSignal, reason: ResumeReason): Promise<void> {
+    // From here on nothing is sent: the slot this job held is free for the next prompt.
+    const job = this.running.get(turnId);
+    if (job && !job.following) {
+      job.following = true;
+      this.pump();
+    }
     const begun = await this.patchTurn(threadId, turnId, (t) =>
       isInFlight(t.status) ? { ...t, error: undefined, resume: { reason, since: this.now() } } : t,
     );
     if (!begun || !isInFlight(begun.turn.status)) return;
     const url = safeHttpUrl(begun.turn.taskSourceUrl);
     if (!url) return;
-    const settings = await this.deps.settings();
+    const settings = await this.settings();
     let current = begun.turn;
     let result: FollowResult | 'cancelled';
+    /** Set when the source cannot be read for want of a host permission: the origin to ask for. */
+    let blocked: string | undefined;
     try {
       result = await (this.deps.follow ?? followTaskSource)(url, {
         ...this.deps.followOptions,
         signal,
         secret: settings.apiKey,
         deadline: (current.startedAt ?? current.createdAt) + FOLLOW_DEADLINE_MS,
+        // As long as a stream may stay silent: a source failing that long is as good as gone.
+        maxFailingMs: settings.stallTimeoutMin * 60_000,
+        onFailure: async ({ network }) => {
+          if (!network || !this.deps.canRead || (await this.deps.canRead(url).catch(() => true))) return false;
+          blocked = new URL(url).origin;
+          return true;
+        },
         onUpdate: async (state: TaskSourceState) => {
           const moving = state.status === 'generating' || ((state.progress ?? 0) > 0 && state.status !== 'queued');
           const status = moving ? 'generating' : current.status;
@@ -261,6 +328,11 @@ export class JobRunner {
       }
       if (result.outcome === 'failed')
         return this.ended(t, { status: 'failed', error: { kind: 'generation', message: result.failure, serverMessage: result.failure } });
+      if (blocked)
+        return this.ended(t, {
+          status: 'interrupted',
+          error: { kind: 'interrupted', message: words('lost_access', { host: new URL(blocked).host, task: taskIdText(t) }), needsAccess: blocked },
+        });
       const why = redactSecret(result.reason, settings.apiKey);
       return this.ended(t, { status: 'interrupted', error: { kind: 'interrupted', message: words('lost_following', { reason: why, task: taskIdText(t) }) } });
     });
@@ -281,19 +353,28 @@ export class JobRunner {
     }
   }
 
+  /** Requests open to the relay now (jobs only followed on their task source send nothing). */
+  private sending(): number {
+    let n = 0;
+    for (const job of this.running.values()) if (!job.following) n++;
+    return n;
+  }
+
   private async fill(): Promise<void> {
-    const settings = await this.deps.settings();
+    const settings = await this.settings();
     const limit = Math.min(Math.max(settings.concurrency, LIMITS.concurrency.min), LIMITS.concurrency.max);
-    if (this.running.size >= limit) return;
+    if (this.sending() >= limit) return;
     const { value: threads } = await this.activeThreads();
     const waiting: { thread: Thread; turn: Turn }[] = [];
     for (const thread of threads) {
-      const latest = (await this.deps.writer.get(thread.id)) ?? thread;
+      // Deleted since the index was read: its pending turn must never start.
+      const latest = await this.deps.writer.get(thread.id);
+      if (!latest) continue;
       for (const turn of latest.turns) if (turn.status === 'pending' && !this.running.has(turn.id)) waiting.push({ thread: latest, turn });
     }
     waiting.sort((a, b) => a.turn.createdAt - b.turn.createdAt);
     for (const { thread, turn } of waiting) {
-      if (this.running.size >= limit) break;
+      if (this.sending() >= limit) break;
       this.launch(thread.id, turn.id, (controller) => this.run(thread.id, turn.id, controller, settings));
     }
   }
@@ -450,7 +531,8 @@ export class JobRunner {
       (t) => ({
         ...t,
         updatedAt: this.now(),
-        turns: t.turns.map((x) => (x.id === turnId ? (turn = fn(x)) : x)),
+        // Whatever the relay said goes through here before it is stored, shown or notified.
+        turns: t.turns.map((x) => (x.id === turnId ? (turn = redactTurnSecrets(fn(x), this.secrets)) : x)),
       }),
       { immediate },
     );

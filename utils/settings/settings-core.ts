@@ -20,6 +20,11 @@ export interface Settings {
   notifications: boolean;
   /** The UI language: 'auto' follows the browser. */
   language: LangPref;
+  /**
+   * The one plain-http relay origin (not on this machine) the user agreed to send the key to
+   * unencrypted, ticked in Options; '' when none. Tied to the origin, so another URL asks again.
+   */
+  plainHttpOrigin: string;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -31,6 +36,7 @@ export const DEFAULT_SETTINGS: Settings = {
   stallTimeoutMin: 10,
   notifications: true,
   language: 'auto',
+  plainHttpOrigin: '',
 };
 
 export const LIMITS = {
@@ -59,7 +65,7 @@ export function baseUrlProblem(raw: string): string | undefined {
 
 export function validateSettings(s: Settings): FieldErrors {
   const errors: FieldErrors = {};
-  const base = baseUrlProblem(s.baseUrl);
+  const base = baseUrlProblem(s.baseUrl) ?? plainHttpProblem(s);
   if (base) errors.baseUrl = base;
   if (/\s/.test(s.apiKey.trim())) errors.apiKey = t('key_spaces');
   if (!s.model.trim()) errors.model = t('model_needed');
@@ -78,22 +84,56 @@ export function originPattern(baseUrl: string): string {
   return `${u.protocol}//${u.hostname}/*`;
 }
 
-export function isLocalOrigin(baseUrl: string): boolean {
+const hostOf = (url: string): string | undefined => {
   try {
-    const h = new URL(baseUrl.trim()).hostname;
-    return h === 'localhost' || h === '127.0.0.1' || h === '[::1]';
+    return new URL(url.trim()).hostname;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * Hosts the extension may reach from install on, over http and https (wxt.config.ts grants
+ * exactly these): a relay there needs no permission prompt when saved.
+ */
+export const INSTALL_HOSTS = ['localhost', '127.0.0.1', '[::1]'] as const;
+
+export function isLocalOrigin(baseUrl: string): boolean {
+  return (INSTALL_HOSTS as readonly (string | undefined)[]).includes(hostOf(baseUrl));
+}
+
+/** This machine (localhost, 127.0.0.0/8, [::1]): plain http to it exposes the key to no network. */
+export function isLoopback(baseUrl: string): boolean {
+  const h = hostOf(baseUrl);
+  return h === 'localhost' || h === '[::1]' || (!!h && /^127(?:\.\d{1,3}){3}$/.test(h));
+}
+
+/** A plain-http relay elsewhere than this machine: the key would cross the network unencrypted. */
+export function sendsKeyInClear(baseUrl: string): boolean {
+  try {
+    return new URL(baseUrl.trim()).protocol === 'http:' && !isLoopback(baseUrl);
   } catch {
     return false;
   }
 }
 
+/** Why the key may not go to this relay as set (plain http elsewhere, not agreed to), or undefined. */
+export function plainHttpProblem(s: Pick<Settings, 'baseUrl' | 'plainHttpOrigin'>): string | undefined {
+  if (!sendsKeyInClear(s.baseUrl)) return undefined;
+  const url = new URL(s.baseUrl.trim());
+  return s.plainHttpOrigin === url.origin ? undefined : t('url_plainHttp', { host: url.host });
+}
+
 /** Trims what users paste (a trailing slash, spaces) so the saved value is canonical. */
 export function normalizeSettings(s: Settings): Settings {
+  const baseUrl = s.baseUrl.trim().replace(/\/+$/, '');
   return {
     ...s,
-    baseUrl: s.baseUrl.trim().replace(/\/+$/, ''),
+    baseUrl,
     apiKey: s.apiKey.trim(),
     model: s.model.trim(),
+    // An agreement for another origin says nothing about this one.
+    plainHttpOrigin: sendsKeyInClear(baseUrl) && new URL(baseUrl).origin === s.plainHttpOrigin ? s.plainHttpOrigin : '',
   };
 }
 
@@ -101,6 +141,7 @@ export function normalizeSettings(s: Settings): Settings {
 export function readinessProblem(s: Settings): string | undefined {
   if (!s.baseUrl) return t('ready_no_relay');
   if (baseUrlProblem(s.baseUrl)) return t('ready_bad_url');
+  if (plainHttpProblem(s)) return t('ready_plainHttp');
   if (!s.apiKey) return t('ready_no_key');
   return undefined;
 }

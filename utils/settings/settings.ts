@@ -27,6 +27,7 @@ export function coerceSettings(raw: unknown): Settings {
     stallTimeoutMin: num('stallTimeoutMin'),
     notifications: typeof s.notifications === 'boolean' ? s.notifications : d.notifications,
     language: s.language === 'en' || s.language === 'zh-CN' ? s.language : d.language,
+    plainHttpOrigin: typeof s.plainHttpOrigin === 'string' ? s.plainHttpOrigin : d.plainHttpOrigin,
   };
 }
 

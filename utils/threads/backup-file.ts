@@ -32,6 +32,7 @@ const TurnSchema = v.object({
       serverMessage: v.optional(Str(5000)),
       code: v.optional(Str(500)),
       retryAfterSec: v.optional(v.number()),
+      needsAccess: v.optional(Str(500)),
     }),
   ),
   createdAt: Time,

@@ -66,7 +66,7 @@ export function planMerge(existing: ReadonlyMap<string, Thread>, incoming: reado
 
 interface ThreadStoreLike {
   get(id: string): Promise<Thread | undefined>;
-  put(t: Thread, opts: { immediate?: boolean }): Promise<void>;
+  put(t: Thread, opts: { immediate?: boolean; revive?: boolean }): Promise<void>;
 }
 
 /**
@@ -83,6 +83,6 @@ export async function importInto(store: ThreadStoreLike, threads: readonly unkno
     if (t) existing.set(id, t);
   }
   const { write, counts } = planMerge(existing, clean);
-  for (const t of write) await store.put(t, { immediate: true });
+  for (const t of write) await store.put(t, { immediate: true, revive: true });
   return counts;
 }

@@ -68,7 +68,7 @@ export interface LocalCopy {
   error?: 'permission' | 'expired' | 'quota' | 'no-source' | 'network';
 }
 
-export type ResumeReason = 'restart' | 'network' | 'stall' | 'incomplete';
+export type ResumeReason = 'restart' | 'network' | 'stall' | 'incomplete' | 'access';
 
 export interface TurnResume {
   reason: ResumeReason;
@@ -147,6 +147,15 @@ export function lastCompletedTurn(thread: Thread): Turn | undefined {
     if (t?.status === 'completed') return t;
   }
   return undefined;
+}
+
+/**
+ * Retrying `turns[at]` appends a turn, which builds on every version completed before it: the
+ * failed turn's own base only while no version completed after it. Otherwise the retry is a new
+ * thread from that base, or it would remix a video the failed turn never saw.
+ */
+export function retriesAsBranch(thread: Thread, at: number): boolean {
+  return thread.turns.slice(at + 1).some((t) => t.status === 'completed');
 }
 
 /**

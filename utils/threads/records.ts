@@ -42,6 +42,7 @@ function isTurnError(x: unknown): boolean {
     isStr(x.message) &&
     optStr(x.serverMessage) &&
     optStr(x.code) &&
+    optStr(x.needsAccess) &&
     (x.status === undefined || isNum(x.status)) &&
     (x.retryAfterSec === undefined || isNum(x.retryAfterSec))
   );

@@ -1,6 +1,6 @@
 import { browser } from 'wxt/browser';
 import { INDEX_KEY, isThreadKey, threadIdOf, threadKey } from './storage-keys';
-import { isIndexEntry, isThread, type IndexEntry } from './records';
+import { indexEntryOf, isIndexEntry, isThread, type IndexEntry } from './records';
 import { isLiveProgress, LIVE_PREFIX, type LiveProgress } from '../runner/live-progress';
 import type { Thread } from './model';
 
@@ -18,8 +18,20 @@ export interface ReadResult<T> {
 }
 
 export async function readIndex(): Promise<IndexEntry[]> {
-  const raw = (await browser.storage.local.get(INDEX_KEY))[INDEX_KEY];
-  return Array.isArray(raw) ? raw.filter(isIndexEntry) : [];
+  return (await loadIndex()).index;
+}
+
+/**
+ * The stored index, or — when it is missing or damaged — one rebuilt from the `thread:*` records
+ * themselves (never an empty list standing in for a history that is there).
+ */
+export async function loadIndex(): Promise<{ index: IndexEntry[]; rebuilt: boolean; stored: unknown }> {
+  const stored = (await browser.storage.local.get(INDEX_KEY))[INDEX_KEY];
+  if (Array.isArray(stored) && stored.every(isIndexEntry)) return { index: stored, rebuilt: false, stored };
+  const all = await browser.storage.local.get(null);
+  const index: IndexEntry[] = [];
+  for (const [key, value] of Object.entries(all)) if (isThreadKey(key) && isThread(value)) index.push(indexEntryOf(value));
+  return { index: index.sort(newestFirst), rebuilt: true, stored };
 }
 
 export async function readThreads(ids: readonly string[]): Promise<ReadResult<Thread[]>> {

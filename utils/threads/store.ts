@@ -4,7 +4,7 @@ import { t as words } from '../i18n';
 import { indexEntryOf, sameIndexEntry, type IndexEntry } from './records';
 import type { Thread } from './model';
 import {
-  readIndex,
+  loadIndex,
   readThread,
   readThreads,
   STORAGE_PROBLEM_KEY,
@@ -32,6 +32,19 @@ export class StorageWriteError extends Error {
   }
 }
 
+/**
+ * Thrown by every write while the history is not open for writing: it could not be read at
+ * start-up (writing then would replace the index with one that lacks every older thread), or it
+ * was saved by a newer version of the extension (whose format this one must not touch).
+ */
+export class HistoryUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'HistoryUnavailableError';
+  }
+}
+
+type WriterState = { kind: 'unloaded' } | { kind: 'ready' } | { kind: 'failed'; detail: string } | { kind: 'readonly' };
 
 /** Minimum gap between two durable writes of one thread while it streams. */
 export const WRITE_INTERVAL_MS = 200;
@@ -68,14 +81,57 @@ export class ThreadWriter {
   private problemShown = false;
   /** The write of each thread currently in flight. */
   private readonly inflight = new Map<string, Promise<void>>();
+  /**
+   * Threads deleted while this worker runs. A write retried after a failure, a read that was in
+   * flight during the delete, or a job still finishing must never store one of them again.
+   */
+  private readonly removed = new Set<string>();
 
   constructor(
     private readonly set: SetFn = (items) => browser.storage.local.set(items),
     private readonly now: () => number = Date.now,
   ) {}
 
-  async load(): Promise<void> {
-    this.index = await readIndex();
+  private state: WriterState = { kind: 'unloaded' };
+
+  /**
+   * Reads the index; nothing can be written before this succeeded. A missing or damaged index is
+   * rebuilt from the `thread:*` records (never read as empty: the next write would store that).
+   * `readOnly`: the history belongs to a newer version; it is read, never written.
+   */
+  async load(opts: { readOnly?: boolean } = {}): Promise<void> {
+    try {
+      const { index, rebuilt, stored } = await loadIndex();
+      this.index = index;
+      if (opts.readOnly) {
+        this.state = { kind: 'readonly' };
+        return;
+      }
+      this.state = { kind: 'ready' };
+      // Best effort: if this write fails, the next write that changes a summary stores it.
+      if (rebuilt && (stored !== undefined || index.length)) await this.set({ [INDEX_KEY]: index }).catch(() => {});
+    } catch (err) {
+      this.refuseWrites(err);
+      throw err;
+    }
+  }
+
+  /** Start-up failed before the index could be read (a migration): every write is refused. */
+  refuseWrites(err: unknown): void {
+    this.state = { kind: 'failed', detail: (err instanceof Error ? err.message : String(err)).slice(0, 200) };
+  }
+
+  /** True once the history was read and may be written. */
+  get writable(): boolean {
+    return this.state.kind === 'ready';
+  }
+
+  /** Why nothing may be written now, or undefined when writes are allowed. */
+  private refusal(): HistoryUnavailableError | undefined {
+    const s = this.state;
+    if (s.kind === 'ready') return undefined;
+    if (s.kind === 'readonly') return new HistoryUnavailableError(words('historyNewer'));
+    return new HistoryUnavailableError(words('historyUnavailable', { detail: s.kind === 'failed' ? s.detail : words('historyNotRead') }));
   }
 
   entries(): readonly IndexEntry[] {
@@ -87,9 +143,12 @@ export class ThreadWriter {
   }
 
   async get(id: string): Promise<Thread | undefined> {
+    if (this.removed.has(id)) return undefined;
     const cached = this.latest.get(id);
     if (cached) return cached;
     const stored = await readThread(id);
+    // Deleted while we read: what was read must not be kept (a later update would store it back).
+    if (this.removed.has(id)) return undefined;
     // Another caller may have written while we read: theirs is newer.
     const now = this.latest.get(id);
     if (now) return now;
@@ -104,7 +163,7 @@ export class ThreadWriter {
     opts: { immediate?: boolean; strict?: boolean } = {},
   ): Promise<Thread | undefined> {
     const base = await this.get(id);
-    if (!base) return undefined;
+    if (!base || this.removed.has(id)) return undefined;
     const next = fn(this.latest.get(id) ?? base);
     await this.put(next, opts);
     return next;
@@ -116,7 +175,13 @@ export class ThreadWriter {
    * failed write rolls the memory back and rejects with a StorageWriteError, so no paid request
    * is ever sent for a turn the user cannot see.
    */
-  put(thread: Thread, opts: { immediate?: boolean; strict?: boolean } = {}): Promise<void> {
+  put(thread: Thread, opts: { immediate?: boolean; strict?: boolean; revive?: boolean } = {}): Promise<void> {
+    const refused = this.refusal();
+    if (refused) return Promise.reject(refused);
+    // A deleted thread comes back only when the user asks for it (undo, import): never through
+    // the writes of a job that was still finishing.
+    if (opts.revive) this.removed.delete(thread.id);
+    else if (this.removed.has(thread.id)) return Promise.resolve();
     if (opts.strict) return this.putStrict(thread);
     const id = thread.id;
     this.latest.set(id, thread);
@@ -209,6 +274,7 @@ export class ThreadWriter {
   }
 
   private failed(id: string, err: unknown): void {
+    if (this.removed.has(id)) return;
     const delay = Math.min(WRITE_RETRY_MAX_MS, (this.failing.get(id) ?? WRITE_RETRY_MIN_MS / 2) * 2);
     this.failing.set(id, delay);
     if (!this.timers.has(id)) this.timers.set(id, setTimeout(() => void this.flushOne(id), delay));
@@ -228,6 +294,9 @@ export class ThreadWriter {
   }
 
   async remove(id: string): Promise<void> {
+    const refused = this.refusal();
+    if (refused) throw refused;
+    this.removed.add(id);
     this.clearTimer(id);
     this.pending.delete(id);
     this.latest.delete(id);
@@ -236,8 +305,10 @@ export class ThreadWriter {
     this.waiters.get(id)?.forEach((resolve) => resolve());
     this.waiters.delete(id);
     this.index = this.index.filter((e) => e.id !== id);
-    await browser.storage.local.remove(threadKey(id));
+    // The index first: a worker stopped between the two writes leaves an unlisted record (never
+    // shown), not a listed thread that has no record.
     await this.set({ [INDEX_KEY]: this.index });
+    await browser.storage.local.remove(threadKey(id));
   }
 
   async flushAll(): Promise<void> {
@@ -271,7 +342,7 @@ export class ThreadWriter {
       await write;
     } catch (err) {
       // Keep the newest state queued so a retry (or the next write) stores it once there is room.
-      if (!this.pending.has(id)) this.pending.set(id, thread);
+      if (!this.pending.has(id) && !this.removed.has(id)) this.pending.set(id, thread);
       this.failed(id, err);
       return;
     } finally {
