@@ -6,6 +6,8 @@ import './fake-chrome'; // first: installs globalThis.chrome before wxt/browser 
 import { memoryStorage, storeItems } from './fake-chrome';
 import { createParser, type EventSourceParser } from 'eventsource-parser';
 import { streamChat, type ChatRequest } from '../utils/chat/stream-client';
+import { chatProtocol } from '../utils/chat/chat-protocol';
+import { jobsProtocol } from '../utils/jobs/jobs-protocol';
 import { JobRunner } from '../utils/runner/runner';
 import { DEFAULT_SETTINGS } from '../utils/settings/settings';
 import { ThreadWriter } from '../utils/threads/store';
@@ -179,12 +181,17 @@ async function runJobs(
   const runner = new Runner({
     writer,
     settings: async () => ({ ...DEFAULT_SETTINGS, baseUrl: 'http://relay.bench', apiKey: 'sk-bench-key', concurrency, notifications: false }),
-    stream: (req: ChatRequest) => {
-      const prompt = req.messages[req.messages.length - 1]!.content;
-      const body = bodies.get(prompt)!;
-      return streamChat({ ...req, fetch: async () => sseResponse(body()) });
+    protocols: {
+      chat: chatProtocol({
+        stream: (req: ChatRequest) => {
+          const prompt = req.messages[req.messages.length - 1]!.content;
+          const body = bodies.get(prompt)!;
+          return streamChat({ ...req, fetch: async () => sseResponse(body()) });
+        },
+        parse: parseTaskReport,
+      }),
+      jobs: jobsProtocol(),
     },
-    parse: parseTaskReport,
     onFinished: (thread) => {
       finished.push(thread);
       if (finished.length === jobs.length) done();

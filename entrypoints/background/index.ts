@@ -1,28 +1,21 @@
 import { browser } from 'wxt/browser';
 import { defineBackground } from 'wxt/utils/define-background';
 import { importInto } from '@/utils/threads/backup';
-import { liveKey } from '@/utils/runner/live-progress';
 import { openSidePanel } from '@/utils/side-panel';
-import { showRunningOnBadge } from '@/utils/runner/badge';
-import { streamChat } from '@/utils/chat/stream-client';
-import { JobRunner } from '@/utils/runner/runner';
-import { createKeepAlive, createWakeAlarm, RECOVER_ALARM } from '@/utils/runner/keep-alive';
+import { RECOVER_ALARM } from '@/utils/runner/keep-alive';
 import { dispatch, isRequest, type Handlers } from '@/utils/messages';
 import { migrate } from '@/utils/threads/schema';
-import { loadSettings, originPattern, plainHttpProblem, readinessProblem, watchSettings } from '@/utils/settings/settings';
+import { loadSettings, plainHttpProblem, readinessProblem, watchSettings } from '@/utils/settings/settings';
 import { currentLang, initI18n, pickLang, t } from '@/utils/i18n';
 import { ThreadWriter } from '@/utils/threads/store';
 import { isThread } from '@/utils/threads/records';
 import { isInFlight } from '@/utils/threads/model';
-import { parseTaskReport } from '@/utils/chat/report-parser';
 import { testConnection } from '@/utils/relay/test-connection';
-import {
-  notifyFinished,
-  onContextMenuClick,
-  onNotificationClick,
-  OPEN_PANEL_COMMAND,
-  registerContextMenu,
-} from './surfaces';
+import { onContextMenuClick, registerContextMenu } from './context-menu';
+import { createEngine } from './engine';
+import { onNotificationClick } from './notifications';
+
+const OPEN_PANEL_COMMAND = 'open-side-panel';
 
 export default defineBackground({
   // A classic worker is built on its own as one file: nothing is shared with (and split across
@@ -48,25 +41,7 @@ export default defineBackground({
     // A failed write (quota) keeps the state in memory and retries; the writer records the problem
     // under STORAGE_PROBLEM_KEY for the pages. Never the thread's content in the log.
     writer.onWriteError = (err) => console.warn('Sora Threads: saving failed, kept in memory and retried:', err instanceof Error ? err.name : 'error');
-    const keepAlive = createKeepAlive();
-    const wakeAlarm = createWakeAlarm();
-    const runner = new JobRunner({
-      writer,
-      settings: loadSettings,
-      stream: streamChat,
-      parse: parseTaskReport,
-      onActivity: (n) => {
-        keepAlive.set(n > 0);
-        void wakeAlarm.set(n > 0);
-        showRunningOnBadge(n);
-      },
-      onLive: (turnId, live) => {
-        const key = liveKey(turnId);
-        void (live ? browser.storage.session.set({ [key]: live }) : browser.storage.session.remove(key)).catch(() => {});
-      },
-      onFinished: (thread, turn) => void notifyFinished(thread, turn),
-      canRead: (url) => browser.permissions.contains({ origins: [originPattern(url)] }),
-    });
+    const { runner, wakeAlarm, resumeCopies } = createEngine(writer);
     // Storage must be migrated and the index loaded before any handler touches threads; every
     // listener below is registered synchronously, then waits on this. If either fails, the writer
     // refuses every write (a write would store an index without the older threads) and the next
@@ -78,8 +53,11 @@ export default defineBackground({
       });
       await writer.load({ readOnly: schema.newer });
       if (!writer.writable) return;
+      // Recovery words what it finds (interrupted jobs): in the user's language, not as keys.
+      await words;
       await runner.recover();
       await wakeAlarm.set(runner.runningCount > 0);
+      void resumeCopies().catch(() => {});
     };
     const attempt = (): Promise<boolean> =>
       Promise.all([words, startUp()]).then(

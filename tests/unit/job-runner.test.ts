@@ -1,7 +1,9 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import { browser } from 'wxt/browser';
-import { FOLLOW_DEADLINE_MS, JobRunner } from '@/utils/runner/runner';
+import { JobRunner } from '@/utils/runner/runner';
+import { chatProtocol, FOLLOW_DEADLINE_MS, type ChatProtocolDeps } from '@/utils/chat/chat-protocol';
+import { jobsProtocol } from '@/utils/jobs/jobs-protocol';
 import { createWakeAlarm, RECOVER_ALARM, RECOVER_PERIOD_MIN } from '@/utils/runner/keep-alive';
 import { RelayError } from '@/utils/relay/errors';
 import type { ChatDelta, ChatRequest } from '@/utils/chat/stream-client';
@@ -10,7 +12,10 @@ import { readStorageProblem, readThreads, ThreadWriter } from '@/utils/threads/s
 import type { FollowOptions, FollowResult } from '@/utils/chat/task-source';
 import { parseTaskReport } from '@/utils/chat/report-parser';
 import { newThread, type Thread, type Turn, type TurnStatus } from '@/utils/threads/model';
-import { notifyFinished } from '@/entrypoints/background/surfaces';
+import { notifyFinished } from '@/entrypoints/background/notifications';
+
+/** The runner with the chat protocol over these deps (and the jobs one, unused here). */
+const protocolsOf = (deps: ChatProtocolDeps) => ({ chat: chatProtocol(deps), jobs: jobsProtocol() });
 
 const report = (n: number) => [
   '```json\n{"prompt":"p","orientation":"portrait"}\n```\n',
@@ -67,8 +72,7 @@ async function setup(relay: ReturnType<typeof fakeRelay>, settings: Partial<Sett
   const runner = new JobRunner({
     writer,
     settings: async () => ({ ...DEFAULT_SETTINGS, baseUrl: 'https://relay.test', apiKey: 'sk-1', ...settings }),
-    stream: relay.stream,
-    parse: parseTaskReport,
+    protocols: protocolsOf({ stream: relay.stream, parse: parseTaskReport }),
     onFinished: (_t, turn) => finished.push(turn.status),
   });
   return { writer, runner, statuses, finished };
@@ -510,9 +514,7 @@ async function followSetup(follow: ReturnType<typeof fakeFollow>, relay = fakeRe
   const runner = new JobRunner({
     writer,
     settings: async () => ({ ...DEFAULT_SETTINGS, baseUrl: 'https://relay.test', apiKey: 'sk-1', ...settings }),
-    stream: relay.stream,
-    parse: parseTaskReport,
-    follow: follow.follow,
+    protocols: protocolsOf({ stream: relay.stream, parse: parseTaskReport, follow: follow.follow }),
     onFinished: (_t, turn) => finished.push(turn),
   });
   return { writer, runner, finished, seen, relay };
@@ -730,10 +732,9 @@ describe('JobRunner: jobs that are only followed', () => {
     const runner = new JobRunner({
       writer,
       settings: async () => ({ ...DEFAULT_SETTINGS, baseUrl: 'https://relay.test', apiKey: 'sk-1', stallTimeoutMin: 10 }),
-      stream: fakeRelay(() => ({ chunks: [] })).stream,
-      parse: parseTaskReport,
-      followOptions: { ...clock, fetch },
-      canRead: async () => true, // the host is allowed: the relay is simply unreachable
+      protocols: protocolsOf({ stream: fakeRelay(() => ({ chunks: [] })).stream, parse: parseTaskReport, followOptions: { ...clock, fetch },
+      // the host is allowed: the relay is simply unreachable
+      canRead: async () => true }),
       onFinished: (_t, turn) => finished.push(turn),
     });
     await runner.recover();
@@ -764,10 +765,7 @@ describe('JobRunner: jobs that are only followed', () => {
     const runner = new JobRunner({
       writer,
       settings: async () => ({ ...DEFAULT_SETTINGS, baseUrl: 'https://relay.test', apiKey: 'sk-1' }),
-      stream: relay.stream,
-      parse: parseTaskReport,
-      followOptions: { ...clock, fetch },
-      canRead: async (url) => (asked.push(url), allowed),
+      protocols: protocolsOf({ stream: relay.stream, parse: parseTaskReport, followOptions: { ...clock, fetch }, canRead: async (url) => (asked.push(url), allowed) }),
     });
     await runner.recover();
     await runner.idle();
@@ -792,7 +790,7 @@ describe('JobRunner and a full storage', () => {
     });
     await writer.load();
     const relay = fakeRelay((_r, n) => ({ chunks: report(n) }));
-    const runner = new JobRunner({ writer, settings: async () => ({ ...DEFAULT_SETTINGS, baseUrl: 'https://relay.test', apiKey: 'k' }), stream: relay.stream, parse: parseTaskReport });
+    const runner = new JobRunner({ writer, settings: async () => ({ ...DEFAULT_SETTINGS, baseUrl: 'https://relay.test', apiKey: 'k' }), protocols: protocolsOf({ stream: relay.stream, parse: parseTaskReport }) });
     await expect(runner.start('p', 'sora-2', 'popup')).rejects.toThrow(/Browser storage is full/);
     await runner.idle();
     expect(relay.calls).toHaveLength(0);
@@ -811,8 +809,7 @@ describe('JobRunner and a full storage', () => {
     const runner = new JobRunner({
       writer,
       settings: async () => ({ ...DEFAULT_SETTINGS, baseUrl: 'https://relay.test', apiKey: 'k' }),
-      stream: relay.stream,
-      parse: parseTaskReport,
+      protocols: protocolsOf({ stream: relay.stream, parse: parseTaskReport }),
       onFinished: (_t, turn) => finished.push(turn),
     });
     const t = await runner.start('p', 'sora-2', 'popup');

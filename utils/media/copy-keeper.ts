@@ -51,11 +51,17 @@ export class CopyKeeper {
     return run;
   }
 
-  /** After a worker start: every completed turn whose copy was being saved (or never started). */
-  async resume(threads: readonly Thread[]): Promise<void> {
+  /**
+   * After a worker start: every completed turn whose copy was being saved, or that finished since
+   * `since` and never got to start one (the worker stopped right after the turn ended).
+   */
+  async resume(threads: readonly Thread[], since: number): Promise<void> {
     for (const thread of threads)
-      for (const turn of thread.turns)
-        if (turn.status === 'completed' && (turn.media?.video === undefined || turn.media.video.state === 'saving')) void this.keep(thread, turn);
+      for (const turn of thread.turns) {
+        if (turn.status !== 'completed') continue;
+        const video = turn.media?.video;
+        if (video?.state === 'saving' || (video === undefined && (turn.finishedAt ?? 0) >= since)) void this.keep(thread, turn);
+      }
   }
 
   private async keepNow(thread: Thread, turn: Turn): Promise<void> {

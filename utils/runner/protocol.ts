@@ -58,10 +58,11 @@ export interface Protocol {
   /** Sends turn `index` of the thread (with the history it needs) and follows it to its end. */
   start(run: TurnRun): Promise<TurnEnd>;
   /**
-   * A turn that was in flight when the worker stopped: finish it from what was stored, never by
-   * sending the prompt again (that would bill the user twice).
+   * A turn that was in flight when the worker stopped (`restart`), or that the user asks to follow
+   * again once a missing host permission is granted (`access`): finish it from what was stored,
+   * never by sending the prompt again (that would bill the user twice).
    */
-  resume(run: TurnRun): Promise<TurnEnd>;
+  resume(run: TurnRun, reason?: 'restart' | 'access'): Promise<TurnEnd>;
   /** The sources of a completed turn's video, best first. */
   videoSources(turn: Turn, relay: RelayAccess): MediaSource[];
 }

@@ -1,69 +1,52 @@
-import { cancelled, RelayError, redactSecret, redactTurnSecrets, type TurnError } from '../relay/errors';
+import { cancelled, RelayError, redactTurnSecrets } from '../relay/errors';
 import type { LiveProgress } from './live-progress';
-import type { ChatDelta, ChatRequest } from '../chat/stream-client';
-import { safeHttpUrl } from '../relay/safe-url';
 import type { Settings } from '../settings/settings';
 import { LIMITS } from '../settings/settings';
 // `t` is a common local name here (a thread, a turn): the UI's words go by `words`.
 import { t as words } from '../i18n';
 import { readThreads, type ThreadWriter } from '../threads/store';
-import type { ReportContext, TaskSnapshot } from '../chat/report-parser';
-import { followTaskSource, type FollowOptions, type FollowResult, type TaskSourceState } from '../chat/task-source';
 import {
-  applySnapshot,
-  buildMessages,
   isActive,
   isInFlight,
   newId,
   newThread,
   newTurn,
   retriesAsBranch,
-  type ResumeReason,
+  type ProtocolName,
   type Thread,
   type ThreadOrigin,
   type Turn,
 } from '../threads/model';
+import type { Protocol, RelayAccess, TurnEnd, TurnRun } from './protocol';
 
 export interface RunnerDeps {
   writer: ThreadWriter;
   settings: () => Promise<Settings>;
-  stream: (req: ChatRequest) => AsyncIterable<ChatDelta>;
-  parse: (content: string, ctx?: ReportContext) => TaskSnapshot;
+  /** The wire each thread's turns go over (`thread.protocol`, chat when absent). */
+  protocols: Record<ProtocolName, Protocol>;
   now?: () => number;
   /** Called whenever the number of open requests changes (badge, keep-alive). */
   onActivity?: (running: number) => void;
   /** Progress as it is read, ahead of the throttled durable write; null once the turn ends. */
   onLive?: (turnId: string, live: LiveProgress | null) => void;
-  /** Called once when a turn reaches a final status (notifications). */
+  /** Called once when a turn reaches a final status (notifications, the local copy). */
   onFinished?: (thread: Thread, turn: Turn) => void;
-  /** Follows a job on its task source link; defaults to followTaskSource (injected in tests). */
-  follow?: (url: string, opts: FollowOptions) => Promise<FollowResult>;
-  /** Extra options for every follow (poll delays in tests). */
-  followOptions?: Partial<FollowOptions>;
-  /**
-   * Whether the extension may read this URL's origin (a host permission). A task source on a
-   * host it may not read fails every poll (CORS): the turn then says so instead of waiting.
-   */
-  canRead?: (url: string) => Promise<boolean>;
 }
 
-/** How long after a request left a job may still be followed on its task source. */
-export const FOLLOW_DEADLINE_MS = 3 * 60 * 60_000;
-
-/**
- * Re-parsing the whole report on every delta is O(n) per chunk; for a hostile multi-megabyte
- * answer that turns quadratic. The report only needs to be read as often as a person can see a
- * change, and always once more at the end.
- */
-export const PARSE_INTERVAL_MS = 50;
-
-const FINAL_FIELDS = ['taskId', 'sid', 'videoUrl', 'previewUrl', 'taskPageUrl', 'taskSourceUrl'] as const;
+/** What a new thread's first turn asks for besides its prompt. */
+export interface StartOptions {
+  /** Defaults to the relay's protocol in the settings. */
+  protocol?: ProtocolName;
+  /** Video jobs: `seconds` and `size` as the relay takes them. */
+  seconds?: string;
+  size?: string;
+}
 
 export class JobRunner {
   /**
-   * Every job this worker drives. `following`: only polled on its task source (nothing is sent):
-   * such jobs never count against the concurrency limit, or three of them could hold new prompts
-   * in line for hours.
+   * Every job this worker drives. `following`: it only follows or polls a job running on the relay
+   * (nothing more is sent): such jobs never count against the concurrency limit, or a few of them
+   * could hold new prompts in line for hours.
    */
   private readonly running = new Map<string, { threadId: string; controller: AbortController; following: boolean }>();
   private readonly now: () => number;
@@ -89,23 +72,33 @@ export class JobRunner {
     return settings;
   }
 
-  async start(prompt: string, model: string, origin: ThreadOrigin): Promise<Thread> {
+  async start(prompt: string, model: string, origin: ThreadOrigin, options: StartOptions = {}): Promise<Thread> {
     const text = checkPrompt(prompt);
-    const thread = newThread(text, model.trim(), origin, this.now());
+    const protocol = options.protocol ?? (await this.deps.settings()).protocol;
+    const thread: Thread = { ...newThread(text, model.trim(), origin, this.now()), protocol };
+    if (protocol === 'jobs') thread.turns = thread.turns.map((t) => ({ ...t, ...jobParams(options) }));
     // Strict: if storage refuses the new turn, nothing is sent (the user could not see the job).
     await this.deps.writer.put(thread, { immediate: true, strict: true });
     this.pump();
     return thread;
   }
 
-  async modify(threadId: string, prompt: string): Promise<Turn> {
+  /**
+   * A new version of the thread's video from an instruction. `fresh` (video jobs): a new video
+   * from the instruction instead of a remix, for a relay that cannot remix.
+   */
+  async modify(threadId: string, prompt: string, options: { fresh?: boolean } = {}): Promise<Turn> {
     const text = checkPrompt(prompt);
-    const turn = newTurn(text, this.now());
+    let turn = newTurn(text, this.now());
     const updated = await this.deps.writer.update(
       threadId,
       (t) => {
-        if (t.turns.some((x) => isActive(x.status)))
-          throw new Error(words('threadBusy'));
+        if (t.turns.some((x) => isActive(x.status))) throw new Error(words('threadBusy'));
+        // A new video (not a remix) is asked for with the thread's own duration and size.
+        if (t.protocol === 'jobs') {
+          const first = t.turns[0];
+          turn = { ...turn, ...jobParams({ seconds: first?.seconds, size: first?.size }), ...(options.fresh && { fresh: true }) };
+        }
         return { ...t, updatedAt: this.now(), turns: [...t.turns, turn] };
       },
       { immediate: true, strict: true },
@@ -124,15 +117,17 @@ export class JobRunner {
     const source = await this.deps.writer.get(threadId);
     const at = source?.turns.findIndex((t) => t.id === turnId) ?? -1;
     if (!source || at < 0) throw new Error(words('videoGone'));
-    if (source.turns[at]!.status !== 'completed') throw new Error(words('onlyFinishedModify'));
+    if (source.turns[at]?.status !== 'completed') throw new Error(words('onlyFinishedModify'));
     return this.fork(source, at + 1, text, words('branchTitle', { title: source.title, n: at + 1 }));
   }
 
   /** A new thread: the completed versions among the first `upTo` turns of `source`, then `prompt`. */
   private async fork(source: Thread, upTo: number, prompt: string, title: string): Promise<Thread> {
     const kept = source.turns.slice(0, upTo).filter((t) => t.status === 'completed');
-    const thread: Thread = { ...newThread(prompt, source.model, 'branch', this.now()), title };
-    thread.turns = [...kept.map((t) => ({ ...t, id: newId('turn') })), ...thread.turns];
+    const base: Thread = { ...newThread(prompt, source.model, 'branch', this.now()), title, protocol: source.protocol };
+    const first = source.turns[0];
+    const asked = base.turns.map((t) => (source.protocol === 'jobs' ? { ...t, ...jobParams({ seconds: first?.seconds, size: first?.size }) } : t));
+    const thread: Thread = { ...base, turns: [...kept.map((t) => ({ ...t, id: newId('turn') })), ...asked] };
     // Strict: if storage refuses the new turn, nothing is sent (the user could not see the job).
     await this.deps.writer.put(thread, { immediate: true, strict: true });
     this.pump();
@@ -151,27 +146,29 @@ export class JobRunner {
     const old = thread?.turns[at];
     if (!thread || !old) throw new Error(words('videoGone'));
     if (isActive(old.status) || old.status === 'completed') throw new Error(words('onlyFailedRetry'));
-    if (!retriesAsBranch(thread, at)) return { threadId, turnId: (await this.modify(threadId, old.prompt)).id };
+    // A relay that cannot remix gets what the user was offered instead: a new video from the words.
+    const fresh = old.error?.kind === 'remix-unsupported' || old.fresh === true;
+    if (!retriesAsBranch(thread, at)) return { threadId, turnId: (await this.modify(threadId, old.prompt, { fresh })).id };
     const fork = await this.fork(thread, at, old.prompt, words('retryTitle', { title: thread.title, n: at + 1 }));
-    return { threadId: fork.id, turnId: fork.turns[fork.turns.length - 1]!.id };
+    return { threadId: fork.id, turnId: fork.turns[fork.turns.length - 1]?.id ?? '' };
   }
 
   /**
-   * Follows an interrupted job on its task source again (the user just granted the host
-   * permission it lacked). Nothing is sent to the API: the job was paid for and may be running.
-   * Only the thread's last turn: an older one is no longer what a new version builds on.
+   * Follows an interrupted job again (the user just granted the host permission it lacked).
+   * Nothing is sent to the API: the job was paid for and may be running. Only the thread's last
+   * turn: an older one is no longer what a new version builds on.
    */
   async followAgain(threadId: string, turnId: string): Promise<void> {
     const thread = await this.deps.writer.get(threadId);
     const turn = thread?.turns[thread.turns.length - 1];
-    if (!turn || turn.id !== turnId || turn.status !== 'interrupted' || !safeHttpUrl(turn.taskSourceUrl))
-      throw new Error(words('cannotFollowAgain'));
+    if (!turn || turn.id !== turnId || turn.status !== 'interrupted' || !(turn.taskSourceUrl || turn.jobId)) throw new Error(words('cannotFollowAgain'));
     if (this.running.has(turnId)) return;
     const back = await this.patchTurn(threadId, turnId, (t) =>
       t.status === 'interrupted' ? { ...t, status: (t.progress ?? 0) > 0 ? 'generating' : 'queued', error: undefined, finishedAt: undefined } : t,
     );
     if (!back || !isInFlight(back.turn.status)) throw new Error(words('cannotFollowAgain'));
-    this.launch(threadId, turnId, (controller) => this.follow(threadId, turnId, controller.signal, 'access'), true);
+    const settings = await this.settings();
+    this.launch(back.thread, back.turn, settings, (protocol, run) => protocol.resume(run, 'access'), true);
   }
 
   async cancel(threadId: string, turnId: string): Promise<void> {
@@ -181,9 +178,7 @@ export class JobRunner {
       return;
     }
     // Not running here: still pending, or left over from a stopped worker.
-    await this.patchTurn(threadId, turnId, (t) =>
-      isActive(t.status) ? this.ended(t, { status: 'cancelled' }) : t,
-    );
+    await this.patchTurn(threadId, turnId, (t) => (isActive(t.status) ? this.ended(t, { status: 'cancelled' }) : t));
   }
 
   async remove(threadId: string): Promise<void> {
@@ -201,8 +196,8 @@ export class JobRunner {
   /**
    * On every worker start (and every wake alarm): a request that was in flight when the worker
    * died cannot be picked up again, and re-sending it would bill the user twice. So each such turn
-   * is finished from its text if the answer had ended, followed on its task source link when the
-   * relay gave one, and otherwise marked interrupted with all it had received. Turns still waiting
+   * goes to its protocol to be finished from what was stored (the chat answer's text, its task
+   * source, a job id to poll), or marked interrupted with all it had received. Turns still waiting
    * in the local queue start normally. Idempotent: turns running here are left alone.
    */
   async recover(): Promise<void> {
@@ -214,128 +209,83 @@ export class JobRunner {
   }
 
   private async recoverNow(): Promise<void> {
+    const settings = await this.settings();
     // Only the last turn of a thread can be unfinished (one job per thread), so the index says
     // which threads to look at without reading the whole history.
-    await this.settings();
     const { value: threads } = await this.activeThreads();
-    const { baseUrl } = await this.deps.settings();
     for (const stored of threads) {
       const thread = await this.deps.writer.get(stored.id);
       if (!thread) continue;
       for (const turn of thread.turns) {
         if (!isInFlight(turn.status) || this.running.has(turn.id)) continue;
-        const snap = this.deps.parse(turn.content, { reasoning: turn.reasoning, baseUrl });
-        const source = safeHttpUrl(turn.taskSourceUrl);
-        if (snap.phase === 'failed' || (snap.phase === 'completed' && snap.videoUrl)) {
-          // The answer was complete; the worker died before it recorded the end.
-          const finished = await this.patchTurn(thread.id, turn.id, (t) => this.settle(applySnapshot(t, snap, t.content, t.reasoning), snap, undefined));
-          if (finished) this.deps.onFinished?.(finished.thread, finished.turn);
-        } else if (source) {
-          this.launch(thread.id, turn.id, (controller) => this.follow(thread.id, turn.id, controller.signal, 'restart'), true);
-        } else {
-          const finished = await this.patchTurn(thread.id, turn.id, (t) =>
-            isInFlight(t.status)
-              ? this.ended(t, { status: 'interrupted', error: { kind: 'interrupted', message: words('lost_restart', { task: taskIdText(t) }) } })
-              : t,
-          );
-          if (finished) this.deps.onFinished?.(finished.thread, finished.turn);
-        }
+        this.launch(thread, turn, settings, (protocol, run) => protocol.resume(run, 'restart'), true);
       }
     }
   }
 
-  /** Registers a job as running (concurrency, cancel, keep-alive) until `body` settles. */
-  private launch(threadId: string, turnId: string, body: (controller: AbortController) => Promise<void>, following = false): void {
+  /**
+   * Runs `body` for a turn as a job (concurrency, cancel, keep-alive) and stores how it ended.
+   * `following`: the turn only follows or polls a job already on the relay, from the start.
+   */
+  private launch(
+    thread: Thread,
+    turn: Turn,
+    settings: Settings,
+    body: (protocol: Protocol, run: TurnRun) => Promise<TurnEnd>,
+    following = false,
+  ): void {
     const controller = new AbortController();
-    this.running.set(turnId, { threadId, controller, following });
+    const job = { threadId: thread.id, controller, following };
+    this.running.set(turn.id, job);
     this.deps.onActivity?.(this.running.size);
-    void body(controller)
+    const protocol = this.deps.protocols[thread.protocol ?? 'chat'];
+    const run: TurnRun = {
+      relay: relayAccess(settings),
+      thread,
+      index: thread.turns.findIndex((x) => x.id === turn.id),
+      turn,
+      signal: controller.signal,
+      now: this.now,
+      update: async (change, phase) =>
+        (await this.patchTurn(thread.id, turn.id, (t) => (isInFlight(t.status) ? change(t) : t), phase))?.turn,
+      live: (t) => {
+        if (t.status === 'queued' || t.status === 'generating')
+          this.deps.onLive?.(turn.id, { threadId: thread.id, turnId: turn.id, progress: t.progress ?? 0, status: t.status });
+      },
+      detach: () => {
+        if (job.following) return;
+        // From here on nothing more is sent: the place this job held is free for the next prompt.
+        job.following = true;
+        this.pump();
+      },
+    };
+    void body(protocol, run)
+      .catch((err: unknown): TurnEnd => {
+        if (controller.signal.aborted || (err instanceof RelayError && err.kind === 'cancelled')) return { status: 'cancelled' };
+        return { status: 'failed', error: { kind: 'protocol', message: words('unexpectedError', { detail: err instanceof Error ? err.message : String(err) }) } };
+      })
+      .then((end) => this.finish(thread.id, turn.id, end))
       .catch(() => {})
       .finally(() => {
-        this.running.delete(turnId);
+        this.running.delete(turn.id);
         this.deps.onActivity?.(this.running.size);
         this.pump();
       });
   }
 
-  /**
-   * Follows a job on its task source until it completes or fails: progress and phase as the relay
-   * reports them, then the video (and preview) from its JSON. Sends nothing to the API.
-   */
-  private async follow(threadId: string, turnId: string, signal: AbortSignal, reason: ResumeReason): Promise<void> {
-    // From here on nothing is sent: the slot this job held is free for the next prompt.
-    const job = this.running.get(turnId);
-    if (job && !job.following) {
-      job.following = true;
-      this.pump();
-    }
-    const begun = await this.patchTurn(threadId, turnId, (t) =>
-      isInFlight(t.status) ? { ...t, error: undefined, resume: { reason, since: this.now() } } : t,
-    );
-    if (!begun || !isInFlight(begun.turn.status)) return;
-    const url = safeHttpUrl(begun.turn.taskSourceUrl);
-    if (!url) return;
-    const settings = await this.settings();
-    let current = begun.turn;
-    let result: FollowResult | 'cancelled';
-    /** Set when the source cannot be read for want of a host permission: the origin to ask for. */
-    let blocked: string | undefined;
-    try {
-      result = await (this.deps.follow ?? followTaskSource)(url, {
-        ...this.deps.followOptions,
-        signal,
-        secret: settings.apiKey,
-        deadline: (current.startedAt ?? current.createdAt) + FOLLOW_DEADLINE_MS,
-        // As long as a stream may stay silent: a source failing that long is as good as gone.
-        maxFailingMs: settings.stallTimeoutMin * 60_000,
-        onFailure: async ({ network }) => {
-          if (!network || !this.deps.canRead || (await this.deps.canRead(url).catch(() => true))) return false;
-          blocked = new URL(url).origin;
-          return true;
-        },
-        onUpdate: async (state: TaskSourceState) => {
-          const moving = state.status === 'generating' || ((state.progress ?? 0) > 0 && state.status !== 'queued');
-          const status = moving ? 'generating' : current.status;
-          const progress = Math.max(current.progress ?? 0, state.progress ?? 0);
-          if (status === current.status && progress === current.progress) return;
-          const changed = status !== current.status;
-          const next = await this.patchTurn(threadId, turnId, (t) => (isInFlight(t.status) ? { ...t, status, progress } : t), changed);
-          if (next) current = next.turn;
-        },
-      });
-    } catch (err) {
-      if (signal.aborted || (err instanceof RelayError && err.kind === 'cancelled')) result = 'cancelled';
-      else result = { outcome: 'lost', reason: err instanceof Error ? err.message : String(err) };
-    }
-    if (signal.aborted) result = 'cancelled';
-
+  /** Stores how a turn ended (unless it already had), then tells the pages and the notifications. */
+  private async finish(threadId: string, turnId: string, end: TurnEnd): Promise<void> {
     const finished = await this.patchTurn(threadId, turnId, (t) => {
       if (!isInFlight(t.status)) return t;
-      if (result === 'cancelled') return this.ended(t, { status: 'cancelled' });
-      if (result.outcome === 'completed') {
-        const { state } = result;
-        const sid = t.sid ?? state.sid;
-        return this.ended(t, {
-          status: 'completed',
-          progress: 100,
-          error: undefined,
-          videoUrl: state.videoUrl,
-          ...(!t.previewUrl && state.previewUrl && { previewUrl: state.previewUrl }),
-          ...(sid && { sid }),
-          // The next turn sends this text back and the relay finds the video to remix by its sid.
-          content: sid && !t.content.includes(sid) ? `${t.content}\n> sid: ${sid}\n` : t.content,
-        });
-      }
-      if (result.outcome === 'failed')
-        return this.ended(t, { status: 'failed', error: { kind: 'generation', message: result.failure, serverMessage: result.failure } });
-      if (blocked)
-        return this.ended(t, {
-          status: 'interrupted',
-          error: { kind: 'interrupted', message: words('lost_access', { host: new URL(blocked).host, task: taskIdText(t) }), needsAccess: blocked },
-        });
-      const why = redactSecret(result.reason, settings.apiKey);
-      return this.ended(t, { status: 'interrupted', error: { kind: 'interrupted', message: words('lost_following', { reason: why, task: taskIdText(t) }) } });
+      const { error, ...rest } = 'error' in end ? end : { ...end, error: undefined };
+      return this.ended(t, {
+        ...end.turn,
+        status: rest.status,
+        error,
+        ...(rest.status === 'completed' && { progress: 100 }),
+      });
     });
+    this.deps.onLive?.(turnId, null);
     if (finished && !isInFlight(finished.turn.status)) this.deps.onFinished?.(finished.thread, finished.turn);
   }
 
@@ -353,7 +303,7 @@ export class JobRunner {
     }
   }
 
-  /** Requests open to the relay now (jobs only followed on their task source send nothing). */
+  /** Requests open to the relay now (jobs only followed or polled send nothing). */
   private sending(): number {
     let n = 0;
     for (const job of this.running.values()) if (!job.following) n++;
@@ -375,137 +325,32 @@ export class JobRunner {
     waiting.sort((a, b) => a.turn.createdAt - b.turn.createdAt);
     for (const { thread, turn } of waiting) {
       if (this.sending() >= limit) break;
-      this.launch(thread.id, turn.id, (controller) => this.run(thread.id, turn.id, controller, settings));
+      void this.startTurn(thread.id, turn.id, settings);
     }
   }
 
-  private async run(threadId: string, turnId: string, controller: AbortController, settings: Settings): Promise<void> {
-    // The turn may have been cancelled or deleted between being picked and starting here.
+  /** A pending turn leaves the local queue: it is marked sent, then its protocol sends it. */
+  private async startTurn(threadId: string, turnId: string, settings: Settings): Promise<void> {
+    // Held before the first await, so the queue counts it at once.
+    const placeholder = { threadId, controller: new AbortController(), following: false };
+    this.running.set(turnId, placeholder);
     let startable = false;
     const started = await this.patchTurn(threadId, turnId, (t) => {
       startable = t.status === 'pending';
       return startable ? { ...t, status: 'queued', startedAt: this.now(), progress: 0 } : t;
-    });
-    if (!startable) return;
-    const thread = started?.thread;
-    const index = thread?.turns.findIndex((t) => t.id === turnId) ?? -1;
-    if (!thread || index < 0) return;
-
-    let content = '';
-    let reasoning = '';
-    const ctx: ReportContext = { baseUrl: settings.baseUrl };
-    /** The last read of the answer, and how long the answer was then (it only grows). */
-    let snap: TaskSnapshot = {};
-    let readAt = -1;
-    const read = (): TaskSnapshot => {
-      if (readAt !== content.length + reasoning.length) {
-        ctx.reasoning = reasoning;
-        snap = this.deps.parse(content, ctx);
-        readAt = content.length + reasoning.length;
-      }
-      return snap;
-    };
-    let lastParse = -Infinity;
-    let turn = thread.turns[index]!;
-    let trailing: ReturnType<typeof setTimeout> | undefined;
-    const absorb = async (force: boolean): Promise<void> => {
-      const wait = PARSE_INTERVAL_MS - (this.now() - lastParse);
-      if (!force && wait > 0) {
-        // A burst, then silence (a stall, a stopped worker): the last deltas are still read and
-        // stored within the interval, not only when the stream ends.
-        trailing ??= setTimeout(() => {
-          trailing = undefined;
-          void absorb(false).catch(() => {});
-        }, wait);
-        return;
-      }
-      if (trailing !== undefined) clearTimeout(trailing);
-      trailing = undefined;
-      lastParse = this.now();
-      const next = applySnapshot(turn, read(), content, reasoning);
-      const changedPhase = next.status !== turn.status || FINAL_FIELDS.some((f) => next[f] !== turn[f]);
-      if ((next.status === 'queued' || next.status === 'generating') && (next.progress !== turn.progress || next.status !== turn.status))
-        this.deps.onLive?.(turnId, { threadId, turnId, progress: next.progress ?? 0, status: next.status });
-      turn = next;
-      // A phase change is stored before reading on; a progress tick is not waited for, so a
-      // stream never slows to the pace of storing a multi-megabyte answer.
-      const patched = this.patchTurn(threadId, turnId, () => next, changedPhase || force);
-      if (changedPhase || force) await patched;
-      else void patched.catch(() => {});
-    };
-
-    let error: TurnError | undefined;
-    let cancelled = false;
-    try {
-      const stream = this.deps.stream({
-        baseUrl: settings.baseUrl,
-        apiKey: settings.apiKey,
-        model: thread.model,
-        messages: buildMessages(thread.turns, index),
-        signal: controller.signal,
-        stallTimeoutMs: settings.stallTimeoutMin * 60_000,
-        // [DONE] / finish_reason end the answer only once it holds a video or a failure.
-        isTerminal: () => {
-          const now = read();
-          return now.phase === 'failed' || (now.phase === 'completed' && now.videoUrl !== undefined);
-        },
-      });
-      for await (const delta of stream) {
-        if (delta.content !== undefined) content += delta.content;
-        if (delta.reasoning !== undefined) reasoning += delta.reasoning;
-        await absorb(false);
-      }
-    } catch (err) {
-      if (err instanceof RelayError && err.kind === 'cancelled') cancelled = true;
-      else if (err instanceof RelayError) error = err.toJSON();
-      else error = { kind: 'protocol', message: words('unexpectedError', { detail: err instanceof Error ? err.message : String(err) }) };
+    }).catch(() => undefined);
+    if (this.running.get(turnId) === placeholder) this.running.delete(turnId);
+    // Cancelled or deleted between being picked and starting here.
+    if (!startable || !started) {
+      this.pump();
+      return;
     }
-    if (controller.signal.aborted && !error) cancelled = true;
-    // The last read of the answer is folded into the final write below (one write, not two in
-    // the same millisecond), or stored first when the job goes on from its task source.
-    if (trailing !== undefined) clearTimeout(trailing);
-    const final = read();
-    turn = applySnapshot(turn, final, content, reasoning);
-    // A video is a paid result: once the relay has given its link, a cancel, a dropped
-    // connection, a stall or an error event after it does not make the turn fail.
-    const hasVideo = final.phase === 'completed' && final.videoUrl !== undefined;
-    if (hasVideo) {
-      cancelled = false;
-      error = undefined;
+    if (placeholder.controller.signal.aborted) {
+      await this.finish(threadId, turnId, { status: 'cancelled' });
+      this.pump();
+      return;
     }
-    // The stream is gone but the job may not be: with a task source link, follow it there
-    // (never by sending the prompt again).
-    if (!cancelled && safeHttpUrl(turn.taskSourceUrl)) {
-      const reason: ResumeReason | undefined =
-        error?.kind === 'timeout'
-          ? 'stall'
-          : error?.kind === 'network'
-            ? 'network'
-            : !error && final.phase !== 'failed' && !hasVideo
-              ? 'incomplete'
-              : undefined;
-      if (reason) {
-        const absorbed = turn;
-        await this.patchTurn(threadId, turnId, () => absorbed, true);
-        return this.follow(threadId, turnId, controller.signal, reason);
-      }
-    }
-    if (error && (error.kind === 'timeout' || error.kind === 'network') && turn.taskId) {
-      error = { ...error, message: words('lost_stream', { what: error.message, id: turn.taskId }) };
-    }
-    const last = turn;
-    const finished = await this.patchTurn(threadId, turnId, () => this.settle({ ...last }, final, cancelled ? 'cancelled' : error), true);
-    this.deps.onLive?.(turnId, null);
-    if (finished) this.deps.onFinished?.(finished.thread, finished.turn);
-  }
-
-  /** The final state of a turn whose answer has ended. */
-  private settle(t: Turn, snap: TaskSnapshot, outcome: TurnError | 'cancelled' | undefined): Turn {
-    if (outcome === 'cancelled') return this.ended(t, { status: 'cancelled' });
-    if (outcome) return this.ended(t, { status: 'failed', error: outcome });
-    if (snap.phase === 'failed') return this.ended(t, { status: 'failed', error: { kind: 'generation', message: snap.failure ?? words('generationFailed') } });
-    if (snap.videoUrl) return this.ended(t, { status: 'completed', progress: 100, error: undefined });
-    return this.ended(t, { status: 'failed', error: { kind: 'protocol', message: words(t.content ? 'endedNoLink' : 'endedEmpty') } });
+    this.launch(started.thread, started.turn, settings, (protocol, run) => protocol.start(run));
   }
 
   /** A turn at its end: when, and no longer following anything. */
@@ -515,7 +360,11 @@ export class JobRunner {
 
   private activeThreads() {
     // Oldest first, so turns created in the same millisecond keep the order they were asked in.
-    const ids = this.deps.writer.entries().filter((e) => isActive(e.lastStatus)).map((e) => e.id).reverse();
+    const ids = this.deps.writer
+      .entries()
+      .filter((e) => isActive(e.lastStatus))
+      .map((e) => e.id)
+      .reverse();
     return readThreads(ids);
   }
 
@@ -540,9 +389,14 @@ export class JobRunner {
   }
 }
 
-/** " Its task id is …" for the sentences that tell a user how to find a lost job on the relay. */
-function taskIdText(t: Turn): string {
-  return t.taskId ? words('taskIdIs', { id: t.taskId }) : '';
+/** The relay a turn runs on, from the settings. */
+export function relayAccess(settings: Settings): RelayAccess {
+  return { baseUrl: settings.baseUrl, apiKey: settings.apiKey, stallTimeoutMs: settings.stallTimeoutMin * 60_000 };
+}
+
+/** Only the video-job fields that were given (a turn stores no empty ones). */
+function jobParams(options: { seconds?: string; size?: string }): Partial<Turn> {
+  return { ...(options.seconds && { seconds: options.seconds }), ...(options.size && { size: options.size }) };
 }
 
 export function checkPrompt(prompt: string): string {

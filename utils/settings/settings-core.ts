@@ -3,6 +3,7 @@
  * they do not bundle wxt's storage library (page size budgets). `./settings` re-exports it all.
  */
 import { t, type LangPref } from '../i18n';
+import type { ProtocolName } from '../threads/model';
 
 export const DEFAULT_MODELS = ['sora-2', 'sora-2-pro'] as const;
 
@@ -10,6 +11,8 @@ export interface Settings {
   /** Relay base URL, e.g. https://relay.example.com (with or without /v1). */
   baseUrl: string;
   apiKey: string;
+  /** How the relay takes video requests: the chat format, or the Videos job API (`/v1/videos`). */
+  protocol: ProtocolName;
   model: string;
   /** Models the relay listed at the last successful "Test connection". */
   models: string[];
@@ -30,6 +33,7 @@ export interface Settings {
 export const DEFAULT_SETTINGS: Settings = {
   baseUrl: '',
   apiKey: '',
+  protocol: 'chat',
   model: 'sora-2',
   models: [...DEFAULT_MODELS],
   concurrency: 3,

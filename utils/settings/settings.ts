@@ -21,6 +21,7 @@ export function coerceSettings(raw: unknown): Settings {
     ...(s as Partial<Settings>),
     baseUrl: str('baseUrl'),
     apiKey: str('apiKey'),
+    protocol: s.protocol === 'jobs' ? 'jobs' : 'chat',
     model: str('model') || d.model,
     models: models.length ? models : [...d.models],
     concurrency: num('concurrency'),

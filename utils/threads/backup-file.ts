@@ -24,6 +24,12 @@ const TurnSchema = v.object({
   taskSourceUrl: v.optional(Str(4000)),
   echo: v.optional(v.record(v.string(), v.unknown())),
   content: Str(10_000_000),
+  reasoning: v.optional(Str(10_000_000)),
+  jobId: v.optional(Str(500)),
+  seconds: v.optional(Str(20)),
+  size: v.optional(Str(40)),
+  fresh: v.optional(v.boolean()),
+  expiresAt: v.optional(Time),
   error: v.optional(
     v.object({
       kind: Str(40),
@@ -44,6 +50,7 @@ const ThreadSchema = v.object({
   id: Str(200),
   title: Str(1000),
   model: Str(200),
+  protocol: v.optional(v.picklist(['chat', 'jobs'])),
   createdAt: Time,
   updatedAt: Time,
   origin: v.optional(v.picklist(['popup', 'sidepanel', 'context-menu', 'branch', 'import']), 'import'),

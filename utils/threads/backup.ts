@@ -9,9 +9,17 @@ export const EXPORT_VERSION = 1;
 /** A file larger than this is refused before parsing (a history of thousands of threads is ~10 MB). */
 export const IMPORT_MAX_BYTES = 50 * 1024 * 1024;
 
-/** The history as a file. Settings (and so the API key) are never part of it. */
+/**
+ * The history as a file. Settings (and so the API key) are never part of it, nor the state of
+ * this browser's local copies (the copies themselves stay here).
+ */
 export function buildExport(threads: readonly Thread[], apiKey = '', now = new Date()): string {
-  const file = { format: EXPORT_FORMAT, version: EXPORT_VERSION, exportedAt: now.toISOString(), threads };
+  const file = {
+    format: EXPORT_FORMAT,
+    version: EXPORT_VERSION,
+    exportedAt: now.toISOString(),
+    threads: threads.map((thread) => ({ ...thread, turns: thread.turns.map(({ media: _local, ...turn }) => turn) })),
+  };
   // Belt and braces: a key a relay echoed into an answer must not leave the browser in a file.
   return redactSecret(JSON.stringify(file, null, 1), apiKey);
 }

@@ -29,6 +29,13 @@ export function isTurn(x: unknown): x is Turn {
     optStr(x.previewUrl) &&
     optStr(x.taskPageUrl) &&
     optStr(x.taskSourceUrl) &&
+    optStr(x.reasoning) &&
+    optStr(x.jobId) &&
+    optStr(x.seconds) &&
+    optStr(x.size) &&
+    (x.fresh === undefined || typeof x.fresh === 'boolean') &&
+    (x.expiresAt === undefined || isNum(x.expiresAt)) &&
+    (x.media === undefined || isRecord(x.media)) &&
     (x.error === undefined || isTurnError(x.error)) &&
     (x.resume === undefined || (isRecord(x.resume) && isStr(x.resume.reason) && isNum(x.resume.since)))
   );
@@ -56,6 +63,7 @@ export function isThread(x: unknown): x is Thread {
     isStr(x.model) &&
     isNum(x.createdAt) &&
     isNum(x.updatedAt) &&
+    (x.protocol === undefined || x.protocol === 'chat' || x.protocol === 'jobs') &&
     Array.isArray(x.turns) &&
     x.turns.every(isTurn)
   );

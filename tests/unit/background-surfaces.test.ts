@@ -1,13 +1,8 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import { browser } from 'wxt/browser';
-import {
-  CONTEXT_MENU_ID,
-  notifyFinished,
-  onContextMenuClick,
-  onNotificationClick,
-  startFromSelection,
-} from '@/entrypoints/background/surfaces';
+import { CONTEXT_MENU_ID, onContextMenuClick, startFromSelection } from '@/entrypoints/background/context-menu';
+import { notifyFinished, onNotificationClick } from '@/entrypoints/background/notifications';
 import type { JobRunner } from '@/utils/runner/runner';
 import { FOCUS_KEY } from '@/utils/side-panel';
 import { newThread, type Thread } from '@/utils/threads/model';
