@@ -8,6 +8,12 @@ import { formatNumber, t } from '@/utils/i18n';
 
 export const SUBMIT_KEYS = /Mac|iPhone|iPad/.test(globalThis.navigator?.platform ?? '') ? '⌘+Enter' : 'Ctrl+Enter';
 
+/** Video jobs: the durations and sizes a relay takes (grok2api checks its own lists; others pass them on). */
+export function jobChoices(s: Settings | null): { seconds: string[]; sizes: string[] } {
+  if (s?.videosFlavour === 'grok2api') return { seconds: ['6', '10', '12', '16', '20'], sizes: ['720x1280', '1280x720', '1024x1024', '1024x1792', '1792x1024'] };
+  return { seconds: ['4', '5', '6', '8', '10', '12', '15', '20'], sizes: ['720x1280', '1280x720', '1024x1024', '1024x1792', '1792x1024', '1920x1080', '1080x1920'] };
+}
+
 /** The models to offer: the relay's list, the defaults, and whatever is configured. */
 export function modelChoices(s: Settings | null, current: string): string[] {
   return [...new Set([...(s?.models ?? []), ...DEFAULT_MODELS, ...(s?.model ? [s.model] : []), ...(current ? [current] : [])])];
@@ -26,6 +32,8 @@ export function Composer(props: { origin: ThreadOrigin; onStarted?: (threadId: s
   const [settings, setSettings] = useState<Settings | null>(null);
   const [prompt, setPrompt] = useState('');
   const [model, setModel] = useState('');
+  const [seconds, setSeconds] = useState('');
+  const [size, setSize] = useState('');
   const [error, setError] = useState<{ text: string; options?: boolean } | null>(null);
   const [busy, setBusy] = useState(false);
   const touched = useRef(false);
@@ -67,7 +75,8 @@ export function Composer(props: { origin: ThreadOrigin; onStarted?: (threadId: s
     setBusy(true);
     setError(null);
     try {
-      const { threadId } = await send('generate', { prompt, model, origin });
+      const jobs = settings.protocol === 'jobs' ? { ...(seconds && { seconds }), ...(size && { size }) } : {};
+      const { threadId } = await send('generate', { prompt, model, origin, ...jobs });
       setPrompt('');
       void session.remove(draftKey).catch(() => {});
       props.onStarted?.(threadId);
@@ -80,6 +89,7 @@ export function Composer(props: { origin: ThreadOrigin; onStarted?: (threadId: s
 
   const id = `prompt-${origin}`;
   const left = LIMITS.promptMax - prompt.length;
+  const choices = jobChoices(settings);
   return (
     <form class="composer" onSubmit={generate} noValidate>
       <label for={id} class="label">{t('prompt')}</label>
@@ -100,6 +110,24 @@ export function Composer(props: { origin: ThreadOrigin; onStarted?: (threadId: s
         {left < 400 ? `${t('charsLeft', { n: formatNumber(left) })} · ` : ''}
         {t('submitHint', { keys: SUBMIT_KEYS })}
       </p>
+      {settings?.protocol === 'jobs' && (
+        <div class="composer__bar composer__bar--job">
+          <label for={`seconds-${origin}`} class="label label--inline">{t('duration')}</label>
+          <select id={`seconds-${origin}`} value={seconds} onChange={(e) => setSeconds(e.currentTarget.value)}>
+            <option value="">{t('relayDefault')}</option>
+            {choices.seconds.map((n) => (
+              <option key={n} value={n}>{t('seconds_n', { n })}</option>
+            ))}
+          </select>
+          <label for={`size-${origin}`} class="label label--inline">{t('size')}</label>
+          <select id={`size-${origin}`} value={size} onChange={(e) => setSize(e.currentTarget.value)}>
+            <option value="">{t('relayDefault')}</option>
+            {choices.sizes.map((v) => (
+              <option key={v} value={v}>{v.replace('x', ' × ')}</option>
+            ))}
+          </select>
+        </div>
+      )}
       <div class="composer__bar">
         <label for={`model-${origin}`} class="label label--inline">{t('model')}</label>
         <select id={`model-${origin}`} value={model} onChange={(e) => setModel(e.currentTarget.value)}>

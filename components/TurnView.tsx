@@ -1,4 +1,4 @@
-import { useRef, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { videoFilename } from '@/utils/media/download-name';
 import { describeError } from '@/utils/relay/error-text';
 import { formatDuration } from '@/utils/format';
@@ -11,6 +11,8 @@ import { browser } from 'wxt/browser';
 import { send } from '@/utils/messages';
 import { Icon } from './icons';
 import { BranchForm } from './ModifyBox';
+import { copyNote, Media } from './TurnMedia';
+import type { CopyUrl } from '@/utils/media';
 
 const DOWNLOAD = 'M10 3v10M6 9l4 4 4-4M4 16.5h12';
 const LINK = 'M8.5 11.5l3-3M7.2 8.8l-1.7 1.7a2.5 2.5 0 0 0 3.5 3.5l1.7-1.7M12.8 11.2l1.7-1.7a2.5 2.5 0 0 0-3.5-3.5L9.3 7.7';
@@ -20,7 +22,6 @@ const BRANCH = 'M6 3v14M14 3v3.5a4 4 0 0 1-4 4H6';
 const CODE = 'M7 6l-4 4 4 4M13 6l4 4-4 4';
 const STOP = 'M6.5 6.5h7v7h-7z';
 import { useNow } from './use-now';
-import { useVisible } from './use-visible';
 
 export interface TurnProps {
   thread: Thread;
@@ -41,6 +42,8 @@ export function TurnView({ thread, turn, index, latestDone, queuePos }: TurnProp
   const [note, setNote] = useState<{ text: string; error?: boolean } | null>(null);
   const [raw, setRaw] = useState(false);
   const [branching, setBranching] = useState(false);
+  /** The local copy, while its player is on screen: what Download saves (links expire). */
+  const [copy, setCopy] = useState<CopyUrl>();
   const video = safeHttpUrl(turn.videoUrl);
   const poster = safeHttpUrl(turn.previewUrl);
   const taskPage = safeHttpUrl(turn.taskPageUrl);
@@ -56,12 +59,22 @@ export function TurnView({ thread, turn, index, latestDone, queuePos }: TurnProp
       (e: Error) => setNote({ text: e.message, error: true }),
     );
   };
-  // A plain GET of the file: no cookies, no headers, never the API key.
+  // The local copy when there is one (it outlives the relay's link); otherwise a plain GET of the
+  // file: no cookies, no headers, never the API key.
+  const source = copy?.url ?? video;
   const download = () =>
-    video && act(browser.downloads.download({ url: video, filename: videoFilename(thread.title, n, turn.taskId, video) }), t('downloadStarted'));
-  const copy = () => video && act(copyText(video), t('linkCopied'));
+    source &&
+    act(
+      browser.downloads.download({ url: source, filename: videoFilename(thread.title, n, turn.taskId ?? turn.jobId, video ?? `${turn.id}.${copy?.blob.type === 'video/webm' ? 'webm' : 'mp4'}`) }),
+      t('downloadStarted'),
+    );
+  const saving = done ? copyNote(turn.media?.video) : undefined;
+  const playable = done && (video !== undefined || turn.media?.video?.state === 'saved');
+  const copyLink = () => video && act(copyText(video), t('linkCopied'));
   // Retrying an older version (a newer one completed since) starts a new thread from its own base.
   const asBranch = CAN_RETRY.has(turn.status) && retriesAsBranch(thread, index);
+  // A relay without remix: the retry is a new video from the instruction (the runner makes it so).
+  const noRemix = turn.error?.kind === 'remix-unsupported';
   const retry = () =>
     act(
       send('retry', { threadId: thread.id, turnId: turn.id }).then((r) => {
@@ -131,15 +144,18 @@ export function TurnView({ thread, turn, index, latestDone, queuePos }: TurnProp
           </span>
         </div>
       )}
-      {done && video && <Media src={video} poster={poster} landscape={turn.echo?.orientation === 'landscape'} label={t('videoLabel', { n, prompt: turn.prompt })} />}
+      {playable && <Media turn={turn} remote={video} poster={poster} label={t('videoLabel', { n, prompt: turn.prompt })} onCopy={setCopy} />}
+      {saving && <p class="turn__note muted small">{saving}</p>}
       <div class="actions">
+        {playable && (
+          <button type="button" class="btn sm primary-soft" onClick={download}>
+            <Icon d={DOWNLOAD} />
+            {t('download')}
+          </button>
+        )}
         {done && video && (
           <>
-            <button type="button" class="btn sm primary-soft" onClick={download}>
-              <Icon d={DOWNLOAD} />
-              {t('download')}
-            </button>
-            <button type="button" class="btn sm" onClick={copy}>
+            <button type="button" class="btn sm" onClick={copyLink}>
               <Icon d={LINK} />
               {t('copyLink')}
             </button>
@@ -159,10 +175,10 @@ export function TurnView({ thread, turn, index, latestDone, queuePos }: TurnProp
           <>
             <button type="button" class="btn sm" aria-describedby={rid} onClick={retry}>
               <Icon d={RETRY} />
-              {asBranch ? t('retryBranch') : t('retry')}
+              {asBranch ? t('retryBranch') : noRemix ? t('newFromInstruction') : t('retry')}
             </button>
             <span class="muted small" id={rid}>
-              {asBranch ? t('retryBranchHint') : t('retryHint')}
+              {asBranch ? t('retryBranchHint') : noRemix ? t('newFromInstructionHint') : t('retryHint')}
             </span>
           </>
         )}
@@ -205,57 +221,6 @@ export function TurnView({ thread, turn, index, latestDone, queuePos }: TurnProp
       )}
       {branching && done && <BranchForm thread={thread} turn={turn} n={n} close={() => setBranching(false)} />}
     </li>
-  );
-}
-
-/**
- * Width/height of videos already seen (kept across panel loads, newest 300), so a player reserves
- * its real box at once instead of the orientation the relay announced.
- */
-const RATIO_KEY = 'videoRatios';
-let ratios: Record<string, number> | undefined;
-const knownRatio = (src: string): number | undefined => {
-  try {
-    ratios ??= JSON.parse(localStorage.getItem(RATIO_KEY) ?? '{}') as Record<string, number>;
-  } catch {
-    ratios = {};
-  }
-  return ratios[src];
-};
-const rememberRatio = (src: string, r: number) => {
-  if (knownRatio(src) === r) return;
-  const all = Object.entries({ ...ratios, [src]: r }).slice(-300);
-  ratios = Object.fromEntries(all);
-  try {
-    localStorage.setItem(RATIO_KEY, JSON.stringify(ratios));
-  } catch {
-    // Storage full or unavailable: the box is corrected on this load only.
-  }
-};
-
-function Media({ src, poster, landscape, label }: { src: string; poster?: string; landscape: boolean; label: string }) {
-  const ref = useRef<HTMLDivElement>(null);
-  // Off-screen players fetch nothing; one that came near the viewport loads its metadata.
-  const seen = useVisible(ref, '600px', true);
-  const [ratio, setRatio] = useState(() => knownRatio(src) ?? (landscape ? 16 / 9 : 9 / 16));
-  return (
-    <div class="media" ref={ref} style={{ aspectRatio: String(ratio) }}>
-      <video
-        controls
-        playsInline
-        preload={seen ? 'metadata' : 'none'}
-        src={src}
-        poster={poster}
-        aria-label={label}
-        onLoadedMetadata={(e) => {
-          const v = e.currentTarget;
-          if (!v.videoWidth || !v.videoHeight) return;
-          const r = Math.round((v.videoWidth / v.videoHeight) * 1000) / 1000;
-          rememberRatio(src, r);
-          setRatio(r);
-        }}
-      />
-    </div>
   );
 }
 

@@ -2,7 +2,7 @@ import type { RefObject } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 
 type Watch = (entry: IntersectionObserverEntry) => void;
-const watchers = new Map<string, { io: IntersectionObserver; cbs: WeakMap<Element, Watch> }>();
+const watchers = new Map<string, { io: IntersectionObserver; cbs: WeakMap<Element, Set<Watch>> }>();
 
 /**
  * Calls `cb` each time `el` enters or leaves the viewport grown by `margin` (and once at the
@@ -12,16 +12,24 @@ const watchers = new Map<string, { io: IntersectionObserver; cbs: WeakMap<Elemen
 export function watchNear(el: Element, margin: string, cb: Watch): () => void {
   let w = watchers.get(margin);
   if (!w) {
-    const cbs = new WeakMap<Element, Watch>();
-    const io = new IntersectionObserver((entries) => entries.forEach((e) => cbs.get(e.target)?.(e)), { rootMargin: margin });
+    const cbs = new WeakMap<Element, Set<Watch>>();
+    const io = new IntersectionObserver((entries) => entries.forEach((e) => cbs.get(e.target)?.forEach((f) => f(e))), { rootMargin: margin });
     watchers.set(margin, (w = { io, cbs }));
   }
   const { io, cbs } = w;
-  cbs.set(el, cb);
+  // Several watchers of one element each get every change (a new one also gets the current state,
+  // as observe() reports it once).
+  let set = cbs.get(el);
+  if (!set) cbs.set(el, (set = new Set()));
+  set.add(cb);
+  io.unobserve(el);
   io.observe(el);
   return () => {
-    io.unobserve(el);
-    cbs.delete(el);
+    set.delete(cb);
+    if (set.size === 0) {
+      io.unobserve(el);
+      cbs.delete(el);
+    }
   };
 }
 

@@ -9,7 +9,7 @@ import { t } from './i18n';
  * Pages never write threads; they ask here and watch storage for the result.
  */
 export interface Protocol {
-  generate: { req: { prompt: string; model?: string; origin: ThreadOrigin }; res: { threadId: string; turnId: string } };
+  generate: { req: { prompt: string; model?: string; origin: ThreadOrigin; seconds?: string; size?: string }; res: { threadId: string; turnId: string } };
   modify: { req: { threadId: string; prompt: string }; res: { turnId: string } };
   cancel: { req: { threadId: string; turnId: string }; res: null };
   branch: { req: { threadId: string; turnId: string; prompt: string }; res: { threadId: string } };

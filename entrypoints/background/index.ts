@@ -17,6 +17,9 @@ import { onNotificationClick } from './notifications';
 
 const OPEN_PANEL_COMMAND = 'open-side-panel';
 
+/** A duration or size from a page: a short plain token, or nothing (the relay's default). */
+const jobValue = (v: unknown): string | undefined => (typeof v === 'string' && /^[\w.-]{1,20}$/.test(v) ? v : undefined);
+
 export default defineBackground({
   // A classic worker is built on its own as one file: nothing is shared with (and split across
   // chunks for) the pages, which keeps it smaller and its start-up to a single script.
@@ -83,9 +86,9 @@ export default defineBackground({
     };
 
     const handlers: Handlers = {
-      generate: async ({ prompt, model, origin }) => {
+      generate: async ({ prompt, model, origin, seconds, size }) => {
         const settings = await keySafe();
-        const thread = await runner.start(prompt, model || settings.model, origin);
+        const thread = await runner.start(prompt, model || settings.model, origin, { seconds: jobValue(seconds), size: jobValue(size) });
         return { threadId: thread.id, turnId: thread.turns[0]!.id };
       },
       modify: async ({ threadId, prompt }) => (await keySafe(), { turnId: (await runner.modify(threadId, prompt)).id }),

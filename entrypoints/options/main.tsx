@@ -134,14 +134,15 @@ function Options() {
     setTested(null);
     try {
       const r = await send('testConnection', { baseUrl: next.baseUrl, apiKey: next.apiKey, plainHttpOrigin: next.plainHttpOrigin });
-      const text = describeConnection(r);
+      const text = describeConnection(r, next.protocol);
       if (r.ok) {
         const models = r.models.length ? r.models : [...DEFAULT_MODELS];
-        setS({ ...s, models });
+        const videosFlavour = r.videos ?? '';
+        setS({ ...s, models, videosFlavour });
         // The relay's list reaches the popup at once when these are the settings in use.
         const cur = saved.current;
         if (cur && cur.baseUrl === next.baseUrl && cur.apiKey === next.apiKey) {
-          saved.current = { ...cur, models };
+          saved.current = { ...cur, models, videosFlavour };
           await writeSettings(saved.current);
         }
         setTested({ ...text, models: r.models });
@@ -200,6 +201,17 @@ function Options() {
               <p class="muted small" id="plainHttp-hint">{t('plainHttpAcceptHint')}</p>
             </div>
           )}
+          <Field id="protocol" label={t('protocol')} hint={t('protocolHint')}>
+            <select
+              id="protocol"
+              value={s.protocol}
+              aria-describedby={described('protocol')}
+              onChange={(e) => set('protocol', e.currentTarget.value === 'jobs' ? 'jobs' : 'chat')}
+            >
+              <option value="chat">{t('protocolChat')}</option>
+              <option value="jobs">{t('protocolJobs')}</option>
+            </select>
+          </Field>
           <Field id="apiKey" label={t('apiKey')} error={errors.apiKey} hint={t('apiKeyHint')}>
             <div class="key-row">
               <input

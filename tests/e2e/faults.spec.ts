@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { BrowserContext, CDPSession, Page } from '@playwright/test';
 import { expect, test } from './fixtures';
 import { configureRelay } from './helpers';
+import { alarm, RECOVER_ALARM, wakeByAlarm, wakeByMessage, workerControl } from './worker-control';
 import type { Relay, ScenarioSpec } from '../relay/index';
 import type { Thread, Turn } from '../../utils/threads/model';
 import { indexEntryOf } from '../../utils/threads/records';
@@ -13,7 +14,6 @@ import { indexEntryOf } from '../../utils/threads/records';
  * user sees why it stopped, and no prompt is ever sent twice.
  */
 
-const RECOVER_ALARM = 'sora-threads-recover';
 
 // Extension pages see `chrome`; the test code only needs these few calls.
 interface ChromeApi {
@@ -105,46 +105,6 @@ async function recordResumes(page: Page): Promise<() => Promise<string[]>> {
     new MutationObserver(look).observe(document.body, { subtree: true, childList: true, characterData: true });
   });
   return () => page.evaluate(() => (globalThis as unknown as { __resumes: string[] }).__resumes);
-}
-
-/**
- * Stops the extension's service worker the way Chrome does when it idles one out (CDP
- * ServiceWorker.stopWorker on the running version), and reports its running status.
- */
-async function workerControl(context: BrowserContext, page: Page, extensionId: string) {
-  const cdp: CDPSession = await context.newCDPSession(page);
-  const versions = new Map<string, { scriptURL: string; runningStatus: string }>();
-  cdp.on('ServiceWorker.workerVersionUpdated', (e: { versions: { versionId: string; scriptURL: string; runningStatus: string }[] }) => {
-    for (const v of e.versions) versions.set(v.versionId, v);
-  });
-  await cdp.send('ServiceWorker.enable');
-  const ours = () => [...versions.entries()].filter(([, v]) => v.scriptURL.startsWith(`chrome-extension://${extensionId}/`));
-  const status = () => ours().map(([, v]) => v.runningStatus).join(',');
-  return {
-    status,
-    async stop(): Promise<void> {
-      await expect.poll(status, { timeout: 5_000, intervals: [10, 25, 50] }).toContain('running');
-      for (const [versionId, v] of ours()) if (v.runningStatus === 'running') await cdp.send('ServiceWorker.stopWorker', { versionId });
-      await expect.poll(status, { timeout: 5_000, intervals: [10, 25, 50] }).toBe('stopped');
-    },
-    async waitRunning(): Promise<void> {
-      await expect.poll(status, { timeout: 10_000, intervals: [25, 50, 100] }).toBe('running');
-    },
-  };
-}
-
-async function alarm(page: Page): Promise<{ periodInMinutes?: number } | null> {
-  return page.evaluate(async (name) => (await (globalThis as unknown as G).chrome.alarms.get(name)) ?? null, RECOVER_ALARM);
-}
-
-/** Wakes a stopped worker the way a page does: any runtime message starts it (start-up recovery runs). */
-async function wakeByMessage(page: Page): Promise<void> {
-  await page.evaluate(() => (globalThis as unknown as G).chrome.runtime.sendMessage({ type: 'wake-up' }).catch(() => undefined));
-}
-
-/** Wakes it the way Chrome does on its own: the extension's recovery alarm fires (brought forward to 1 s). */
-async function wakeByAlarm(page: Page): Promise<void> {
-  await page.evaluate((name) => (globalThis as unknown as G).chrome.alarms.create(name, { when: Date.now() + 1_000 }), RECOVER_ALARM);
 }
 
 // Every test: nothing but the API requests carried the key (acceptance 10 runs in all of them).

@@ -4,6 +4,7 @@ import type { MediaSource, Protocol, RelayAccess, TurnEnd, TurnRun } from '../ru
 import type { Turn } from '../threads/model';
 import type { JobState } from './job-state';
 import { pollJob, type PollOptions } from './poll-job';
+import { imageFieldOf } from './probe';
 import { createJob, remixJob, RemixUnsupportedError, videosUrl, type ReferenceImage, type VideosRelay } from './videos-client';
 
 /** How long after its request a job is still polled before the turn ends `interrupted` (with its id). */
@@ -70,7 +71,7 @@ export function jobsProtocol(opts: JobsProtocolOptions = {}): Protocol {
             seconds: turn.seconds,
             size: turn.size,
             images: (await opts.images?.(turn)) ?? [],
-            imageField: opts.imageField?.(relay),
+            imageField: opts.imageField?.(relay) ?? imageFieldOf(relay.videosFlavour || undefined),
             signal: run.signal,
           });
         }

@@ -1,11 +1,37 @@
 import { formatNumber, pluralKey, t } from '../i18n';
+import type { VideosFlavour } from '../jobs/probe';
+import type { ProtocolName } from '../threads/model';
 import type { ConnectionResult } from './test-connection';
 
-/** "Test connection", in words: what works, or which field to fix. */
-export function describeConnection(r: ConnectionResult): { ok: boolean; title: string; detail?: string } {
+/** What the relay's Videos job API turned out to be, in words. */
+export function describeVideos(flavour: VideosFlavour): string {
+  switch (flavour) {
+    case 'new-api':
+      return t('conn_jobs_newapi');
+    case 'grok2api':
+      return t('conn_jobs_grok');
+    case 'openai':
+      return t('conn_jobs_openai');
+    case 'xai':
+      return t('conn_jobs_xai');
+    case 'absent':
+      return t('conn_jobs_absent');
+    default:
+      return t('conn_jobs_unknown');
+  }
+}
+
+/**
+ * "Test connection", in words: what works, or which field to fix. With the Video jobs protocol
+ * chosen, a relay shown to have no Videos API (or xAI's other one) is not a working connection.
+ */
+export function describeConnection(r: ConnectionResult, protocol: ProtocolName = 'chat'): { ok: boolean; title: string; detail?: string } {
   if (r.ok) {
     const n = r.models.length;
-    return { ok: true, title: n ? t(pluralKey('conn_ok', n), { n: formatNumber(n) }) : t('conn_ok_none') };
+    const models = n ? t(pluralKey('conn_ok', n), { n: formatNumber(n) }) : t('conn_ok_none');
+    const videos = r.videos && describeVideos(r.videos);
+    if (protocol === 'jobs' && (r.videos === 'absent' || r.videos === 'xai')) return { ok: false, title: t('conn_noJobs'), ...(videos && { detail: videos }) };
+    return { ok: true, title: models, ...(videos && { detail: videos }) };
   }
   const detail = r.message;
   const title = (() => {

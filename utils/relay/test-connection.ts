@@ -2,16 +2,29 @@ import { apiUrl } from '../chat/stream-client';
 import { RelayError } from './errors';
 import { relayErrorFromHttp } from './http-error';
 import { t } from '../i18n';
+import { probeVideos, type VideosFlavour } from '../jobs/probe';
 
 export type ConnectionResult =
-  | { ok: true; models: string[] }
+  | { ok: true; models: string[]; videos?: VideosFlavour }
   | { ok: false; kind: RelayError['kind'] | 'incompatible'; message: string };
 
 /**
- * "Test connection": GET /v1/models with the key. Tells apart a bad key, an unreachable host and
- * a server that answers but is not OpenAI-compatible, so the user knows which field to fix.
+ * "Test connection": GET /v1/models with the key, and a look at which Videos job API the relay
+ * serves (a GET of a job that cannot exist, which costs nothing). Tells apart a bad key, an
+ * unreachable host and a server that answers but is not OpenAI-compatible, so the user knows which
+ * field to fix, and says which protocols it could confirm.
  */
 export async function testConnection(
+  baseUrl: string,
+  apiKey: string,
+  fetchFn: typeof fetch = fetch,
+  timeoutMs = 15_000,
+): Promise<ConnectionResult> {
+  const [models, videos] = await Promise.all([listModels(baseUrl, apiKey, fetchFn, timeoutMs), probeVideos(baseUrl, apiKey, fetchFn, timeoutMs).catch(() => 'unknown' as const)]);
+  return models.ok ? { ...models, videos } : models;
+}
+
+async function listModels(
   baseUrl: string,
   apiKey: string,
   fetchFn: typeof fetch = fetch,

@@ -1,3 +1,4 @@
+import type { VideosFlavour } from '../jobs/probe';
 import type { TurnError } from '../relay/errors';
 import type { Thread, Turn } from '../threads/model';
 
@@ -11,6 +12,8 @@ import type { Thread, Turn } from '../threads/model';
 export interface RelayAccess {
   baseUrl: string;
   apiKey: string;
+  /** Which Videos API the relay serves, when Test connection found out (reference image field). */
+  videosFlavour?: VideosFlavour | '';
   /** Reading stops after this long without new content (chat) — Options' stall timeout. */
   stallTimeoutMs: number;
 }

@@ -391,7 +391,7 @@ export class JobRunner {
 
 /** The relay a turn runs on, from the settings. */
 export function relayAccess(settings: Settings): RelayAccess {
-  return { baseUrl: settings.baseUrl, apiKey: settings.apiKey, stallTimeoutMs: settings.stallTimeoutMin * 60_000 };
+  return { baseUrl: settings.baseUrl, apiKey: settings.apiKey, stallTimeoutMs: settings.stallTimeoutMin * 60_000, videosFlavour: settings.videosFlavour };
 }
 
 /** Only the video-job fields that were given (a turn stores no empty ones). */

@@ -3,6 +3,7 @@
  * they do not bundle wxt's storage library (page size budgets). `./settings` re-exports it all.
  */
 import { t, type LangPref } from '../i18n';
+import type { VideosFlavour } from '../jobs/probe';
 import type { ProtocolName } from '../threads/model';
 
 export const DEFAULT_MODELS = ['sora-2', 'sora-2-pro'] as const;
@@ -13,6 +14,8 @@ export interface Settings {
   apiKey: string;
   /** How the relay takes video requests: the chat format, or the Videos job API (`/v1/videos`). */
   protocol: ProtocolName;
+  /** Which Videos API the last Test connection found ('' before one): where reference images go. */
+  videosFlavour: VideosFlavour | '';
   model: string;
   /** Models the relay listed at the last successful "Test connection". */
   models: string[];
@@ -34,6 +37,7 @@ export const DEFAULT_SETTINGS: Settings = {
   baseUrl: '',
   apiKey: '',
   protocol: 'chat',
+  videosFlavour: '',
   model: 'sora-2',
   models: [...DEFAULT_MODELS],
   concurrency: 3,

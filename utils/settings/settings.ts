@@ -4,6 +4,8 @@ import { SETTINGS_KEY } from '../threads/storage-keys';
 
 export * from './settings-core';
 
+const FLAVOURS = new Set(['new-api', 'grok2api', 'openai', 'xai', 'absent', 'unknown']);
+
 /**
  * Settings live under one key of storage.local and are read through `coerce`, so a field that is
  * missing (added in a later version) or damaged (hand edit) falls back to its default instead of
@@ -22,6 +24,7 @@ export function coerceSettings(raw: unknown): Settings {
     baseUrl: str('baseUrl'),
     apiKey: str('apiKey'),
     protocol: s.protocol === 'jobs' ? 'jobs' : 'chat',
+    videosFlavour: typeof s.videosFlavour === 'string' && FLAVOURS.has(s.videosFlavour) ? (s.videosFlavour as Settings['videosFlavour']) : '',
     model: str('model') || d.model,
     models: models.length ? models : [...d.models],
     concurrency: num('concurrency'),
