@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import { browser } from 'wxt/browser';
-import { FOLLOW_DEADLINE_MS, JobRunner } from '@/utils/job-runner';
+import { FOLLOW_DEADLINE_MS, JobRunner, MAX_ANSWER_CHARS } from '@/utils/job-runner';
 import { createWakeAlarm, RECOVER_ALARM, RECOVER_PERIOD_MIN } from '@/utils/keep-alive';
 import { RelayError } from '@/utils/errors';
 import type { ChatRequest } from '@/utils/chat-stream';
@@ -251,6 +251,31 @@ describe('JobRunner', () => {
     expect(notes).toHaveLength(2);
     expect(notes.join('\n')).not.toContain(KEY);
     vi.restoreAllMocks();
+  });
+
+  it('an answer that passes 2 MB fails with a clear message; the stream is stopped and what came is kept', async () => {
+    const filler = '.'.repeat(256 * 1024);
+    let pulled = 0;
+    const relay = fakeRelay(() => ({ chunks: [] }));
+    relay.stream = async function* (req: ChatRequest) {
+      relay.calls.push({ req });
+      yield '> ID: `task_big`\n> 生成中.\n';
+      // An answer that never ends.
+      for (;;) {
+        pulled++;
+        yield filler;
+      }
+    };
+    const { runner, finished } = await setup(relay);
+    const t = await runner.start('big', 'sora-2', 'popup');
+    await runner.idle();
+    const turn = (await stored(t.id)).turns[0]!;
+    expect(turn).toMatchObject({ status: 'failed', taskId: 'task_big', error: { kind: 'protocol' } });
+    expect(turn.error!.message).toBe('The relay’s answer passed 2 MB without finishing, so it was stopped: no video report is that long. What came before is kept.');
+    expect(turn.content.length).toBeGreaterThan(MAX_ANSWER_CHARS);
+    expect(turn.content.length).toBeLessThanOrEqual(MAX_ANSWER_CHARS + filler.length + 100);
+    expect(pulled).toBe(Math.ceil(MAX_ANSWER_CHARS / filler.length)); // then no more was read
+    expect(finished).toEqual(['failed']);
   });
 
   it('an answer that ends without a video link is a failure, not a success', async () => {
