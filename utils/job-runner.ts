@@ -341,6 +341,8 @@ export class JobRunner {
       const why = redactSecret(result.reason, settings.apiKey);
       return this.ended(t, { status: 'interrupted', error: { kind: 'interrupted', message: words('lost_following', { reason: why, task: taskIdText(t) }) } });
     });
+    // The stream's live progress (storage.session) ends with the job, here as after a stream.
+    this.deps.onLive?.(turnId, null);
     if (finished && !isInFlight(finished.turn.status)) this.deps.onFinished?.(finished.thread, finished.turn);
   }
 

@@ -574,6 +574,28 @@ describe('JobRunner recovery and resume', () => {
     expect((await stored(t.id)).turns[0]).toMatchObject({ status: 'completed', videoUrl: 'https://files.test/9.mp4', content: head.join('') });
   });
 
+  it('the live progress of a stream that goes on from its task source is cleared when the job ends there', async () => {
+    const relay = fakeRelay(() => ({ chunks: head, fail: new RelayError('network', 'Network error: network error'), gapMs: 60 }));
+    const follow = fakeFollow([done9]);
+    const writer = new ThreadWriter();
+    await writer.load();
+    const live = new Map<string, unknown>();
+    const runner = new JobRunner({
+      writer,
+      settings: async () => ({ ...DEFAULT_SETTINGS, baseUrl: 'https://relay.test', apiKey: 'sk-1' }),
+      stream: relay.stream,
+      parse: parseTaskReport,
+      follow: follow.follow,
+      onLive: (turnId, progress) => void (progress ? live.set(turnId, progress) : live.delete(turnId)),
+    });
+    const t = await runner.start('p', 'sora-2', 'popup');
+    await vi.waitFor(() => expect(live.size).toBe(1));
+    await runner.idle();
+    expect((await stored(t.id)).turns[0]!.status).toBe('completed');
+    expect(follow.calls).toHaveLength(1);
+    expect([...live.keys()]).toEqual([]);
+  });
+
   it('a stall with a task source resumes from it; without one it fails as a timeout that says what to expect', async () => {
     const stall = new RelayError('timeout', 'The relay stopped sending data for 3 s, so the stream was stopped');
     const relay = fakeRelay((_r, n) => ({ chunks: n === 1 ? head : ['> ID: `task_7`\n> 生成中.\n'], fail: stall }));
