@@ -12,8 +12,7 @@ import { migrate } from '@/utils/schema';
 import { loadSettings, originPattern, plainHttpProblem, readinessProblem, watchSettings } from '@/utils/settings';
 import { currentLang, initI18n, pickLang, t } from '@/utils/i18n';
 import { ThreadWriter } from '@/utils/store';
-import { isThread } from '@/utils/thread-records';
-import { isInFlight } from '@/utils/threads';
+import { renamed, restored, titleText } from '@/utils/thread-edits';
 import { parseTaskReport } from '@/utils/task-report';
 import { testConnection } from '@/utils/relay-models';
 import {
@@ -116,21 +115,16 @@ export default defineBackground({
       retry: async ({ threadId, turnId }) => (await keySafe(), runner.retry(threadId, turnId)),
       followAgain: async ({ threadId, turnId }) => (await runner.followAgain(threadId, turnId), null),
       deleteThread: async ({ threadId }) => (await runner.remove(threadId), null),
-      // Undo of a delete from the side panel: the record it showed comes back as it was, except
-      // that a request the delete aborted is no longer running.
       restoreThread: async ({ thread }) => {
-        if (!isThread(thread)) throw new Error(t('cannotRestore'));
-        if (await writer.get(thread.id)) throw new Error(t('stillExists'));
-        const now = Date.now();
-        const turns = thread.turns.map((t) => (isInFlight(t.status) ? { ...t, status: 'cancelled' as const, finishedAt: now } : t));
-        await writer.put({ ...thread, turns }, { immediate: true, revive: true });
+        const back = restored(thread, Date.now());
+        if (await writer.get(back.id)) throw new Error(t('stillExists'));
+        await writer.put(back, { immediate: true, revive: true });
         runner.pump();
         return null;
       },
       renameThread: async ({ threadId, title }) => {
-        const text = String(title).replace(/\s+/g, ' ').trim().slice(0, 200);
-        if (!text) throw new Error(t('titleNeeded'));
-        if (!(await writer.update(threadId, (t) => ({ ...t, title: text }), { immediate: true }))) throw new Error(t('threadGone'));
+        const text = titleText(title);
+        if (!(await writer.update(threadId, (x) => renamed(x, text, Date.now()), { immediate: true }))) throw new Error(t('threadGone'));
         return null;
       },
       importThreads: ({ threads }) => importInto(writer, threads),
