@@ -5,16 +5,20 @@ import type { Plugin } from 'vite';
 /**
  * Preact's only HTML sink is `dangerouslySetInnerHTML`, which this project never uses. Replacing
  * that one assignment with a throw removes every innerHTML write from the shipped code, so no
- * future slip can render server text as HTML (and `web-ext lint` has nothing to flag).
+ * future slip can render server text as HTML (and `web-ext lint` has nothing to flag). If Preact's
+ * code no longer looks as expected, the build fails rather than ship the sink unnoticed.
  */
-function noInnerHtml(): Plugin {
+export function noInnerHtml(): Plugin {
   const sink = /\(([\w$]+)\.innerHTML=([\w$]+)\.__html\)/g;
   return {
     name: 'sora-threads:no-inner-html',
     enforce: 'pre',
     transform(code, id) {
-      if (!/[\\/]preact[\\/]dist[\\/]/.test(id) || !code.includes('.innerHTML=')) return null;
-      return { code: code.replace(sink, "(()=>{throw Error('dangerouslySetInnerHTML is disabled')})()"), map: null };
+      if (!/[\\/]preact[\\/]dist[\\/][^\\/?]+\.m?js(?:\?.*)?$/.test(id)) return null;
+      const out = code.replace(sink, "(()=>{throw Error('dangerouslySetInnerHTML is disabled')})()");
+      if (out === code) throw new Error(`Preact changed: its dangerouslySetInnerHTML sink was not found in ${id}; update noInnerHtml in wxt.config.ts`);
+      if (/\.innerHTML\s*=(?!=)/.test(out)) throw new Error(`Preact changed: ${id} still writes innerHTML after noInnerHtml; update it in wxt.config.ts`);
+      return { code: out, map: null };
     },
   };
 }
