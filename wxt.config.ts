@@ -23,6 +23,15 @@ export function noInnerHtml(): Plugin {
   };
 }
 
+/**
+ * Whether a build carries the hooks the e2e suite drives the extension by (the background's
+ * `globalThis.soraThreads`, for the context menu a test cannot click). Store packages
+ * (`wxt zip`) never do; `wxt build`, which the tests load, does.
+ */
+export function withTestHooks(argv: readonly string[] = process.argv): boolean {
+  return !argv.slice(2).includes('zip');
+}
+
 /** What the extension may use; also decides which of the polyfill's API tables are kept. */
 const PERMISSIONS = ['storage', 'unlimitedStorage', 'alarms', 'contextMenus', 'notifications', 'downloads'];
 /** Namespaces every extension has without asking (and `commands`, declared in the manifest). */
@@ -94,6 +103,7 @@ export default defineConfig({
     },
   }),
   vite: () => ({
+    define: { __SORA_TEST_HOOKS__: JSON.stringify(withTestHooks()) },
     plugins: [preact({ prerender: { enabled: false } }), noInnerHtml(), pruneWebextPolyfill([...PERMISSIONS, ...OPEN_NAMESPACES])],
     build: {
       rollupOptions: {

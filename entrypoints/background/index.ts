@@ -23,6 +23,9 @@ import {
   registerContextMenu,
 } from './surfaces';
 
+/** Replaced at build time (wxt.config.ts): false in store packages. */
+declare const __SORA_TEST_HOOKS__: boolean;
+
 export default defineBackground({
   // A classic worker is built on its own as one file: nothing is shared with (and split across
   // chunks for) the pages, which keeps it smaller and its start-up to a single script.
@@ -154,11 +157,14 @@ export default defineBackground({
     });
 
     // The e2e suite drives the context menu the way the browser does, through the same function
-    // the listener calls; only code running inside this worker can reach it.
-    (globalThis as { soraThreads?: unknown }).soraThreads = {
-      contextMenuClick: (info: { menuItemId: string; selectionText?: string }, tab?: { windowId?: number }) =>
-        onContextMenuClick(runner, ready(), info, tab).then((t) => t?.id),
-    };
+    // the listener calls; only code running inside this worker can reach it, and store packages
+    // are built without it (see withTestHooks in wxt.config.ts).
+    if (__SORA_TEST_HOOKS__) {
+      (globalThis as { soraThreads?: unknown }).soraThreads = {
+        contextMenuClick: (info: { menuItemId: string; selectionText?: string }, tab?: { windowId?: number }) =>
+          onContextMenuClick(runner, ready(), info, tab).then((t) => t?.id),
+      };
+    }
 
     // Wakes a worker Chrome stopped mid-job: start-up recovery runs (above), and every tick makes
     // sure each unfinished turn is being streamed or followed on its task source.

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { noInnerHtml, pruneWebextPolyfill } from '../../wxt.config';
+import config, { noInnerHtml, pruneWebextPolyfill } from '../../wxt.config';
 
 const POLYFILL = createRequire(import.meta.url).resolve('webextension-polyfill/dist/browser-polyfill.js');
 const source = readFileSync(POLYFILL, 'utf8');
@@ -78,6 +78,24 @@ describe('noInnerHtml (build)', () => {
     expect(() => run('export const h = 1;')).toThrow(/sink was not found/);
     expect(() => run(`${preact}\nfunction z(e,t){e.innerHTML=t}`)).toThrow(/still writes innerHTML/);
     expect(() => run(preact, `${PREACT}?v=123`)).not.toThrow();
+  });
+});
+
+describe('test hooks (build)', () => {
+  /** The `define`s the config hands Vite when run as `wxt <command>`. */
+  const definesFor = (command: string) => {
+    const saved = process.argv;
+    process.argv = ['node', '/x/node_modules/wxt/bin/wxt.mjs', command, '-b', 'chrome'];
+    try {
+      return (config.vite as (env: unknown) => { define: Record<string, string> })({}).define;
+    } finally {
+      process.argv = saved;
+    }
+  };
+
+  it('store packages (wxt zip) are built without globalThis.soraThreads; the build the e2e suite loads has it', () => {
+    expect(definesFor('zip').__SORA_TEST_HOOKS__).toBe('false');
+    expect(definesFor('build').__SORA_TEST_HOOKS__).toBe('true');
   });
 });
 
