@@ -74,17 +74,21 @@ export default defineBackground({
     // refuses every write (a write would store an index without the older threads) and the next
     // event tries again; a history from a newer version is read and never written.
     const startUp = async (): Promise<void> => {
-      const schema = await migrate().catch((err: unknown) => {
-        writer.refuseWrites(err);
-        throw err;
-      });
+      // The words first too: recovery writes sentences into the turns it ends.
+      const [schema] = await Promise.all([
+        migrate().catch((err: unknown) => {
+          writer.refuseWrites(err);
+          throw err;
+        }),
+        words,
+      ]);
       await writer.load({ readOnly: schema.newer });
       if (!writer.writable) return;
       await runner.recover();
       await wakeAlarm.set(runner.runningCount > 0);
     };
     const attempt = (): Promise<boolean> =>
-      Promise.all([words, startUp()]).then(
+      startUp().then(
         () => true,
         (err: unknown) => (console.error('Sora Threads: start-up failed', err), false),
       );
