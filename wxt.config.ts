@@ -113,7 +113,7 @@ export default defineConfig({
           // without dragging its dependencies in, so the options page does not load it.
           advancedChunks: {
             includeDependenciesRecursively: false,
-            groups: [{ name: 'threads', test: /[\\/]utils[\\/](store-read|thread-records|threads|live-progress|side-panel|is-record)\./ }],
+            groups: [{ name: 'threads', test: /[\\/]utils[\\/](threads[\\/](store-read|records|model|storage-keys)|runner[\\/]live-progress|side-panel|is-record)\./ }],
           },
         },
       },

@@ -5,13 +5,15 @@
 import './fake-chrome'; // first: installs globalThis.chrome before wxt/browser reads it
 import { memoryStorage, storeItems } from './fake-chrome';
 import { createParser, type EventSourceParser } from 'eventsource-parser';
-import { streamChat, type ChatRequest } from '../utils/chat-stream';
-import { JobRunner } from '../utils/job-runner';
-import { DEFAULT_SETTINGS } from '../utils/settings';
-import { ThreadWriter } from '../utils/store';
-import { isThreadKey, threadIdOf } from '../utils/storage-keys';
-import { parseTaskReport } from '../utils/task-report';
-import type { Thread } from '../utils/threads';
+import { streamChat, type ChatRequest } from '../utils/chat/stream-client';
+import { chatProtocol } from '../utils/chat/chat-protocol';
+import { jobsProtocol } from '../utils/jobs/jobs-protocol';
+import { JobRunner } from '../utils/runner/runner';
+import { DEFAULT_SETTINGS } from '../utils/settings/settings';
+import { ThreadWriter } from '../utils/threads/store';
+import { isThreadKey, threadIdOf } from '../utils/threads/storage-keys';
+import { parseTaskReport } from '../utils/chat/report-parser';
+import type { Thread } from '../utils/threads/model';
 import { buildReport, reportText, type Report, type ReportPiece } from '../tests/relay/report';
 import { resolveScenario } from '../tests/relay/scenarios';
 import { planStream } from '../tests/relay/stream-plan';
@@ -179,12 +181,17 @@ async function runJobs(
   const runner = new Runner({
     writer,
     settings: async () => ({ ...DEFAULT_SETTINGS, baseUrl: 'http://relay.bench', apiKey: 'sk-bench-key', concurrency, notifications: false }),
-    stream: (req: ChatRequest) => {
-      const prompt = req.messages[req.messages.length - 1]!.content;
-      const body = bodies.get(prompt)!;
-      return streamChat({ ...req, fetch: async () => sseResponse(body()) });
+    protocols: {
+      chat: chatProtocol({
+        stream: (req: ChatRequest) => {
+          const prompt = req.messages[req.messages.length - 1]!.content;
+          const body = bodies.get(prompt)!;
+          return streamChat({ ...req, fetch: async () => sseResponse(body()) });
+        },
+        parse: parseTaskReport,
+      }),
+      jobs: jobsProtocol(),
     },
-    parse: parseTaskReport,
     onFinished: (thread) => {
       finished.push(thread);
       if (finished.length === jobs.length) done();

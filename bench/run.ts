@@ -40,7 +40,7 @@ if (!args.has('--no-build') || !existsSync(OUT)) {
   execFileSync('npx', ['wxt', 'build', '-c', 'bench/wxt.bench.config.ts'], { stdio: ['ignore', 'ignore', 'inherit'] });
 }
 const KB = 1024;
-const SIZE_BUDGET: Record<string, number> = { popup: 15 * KB, sidepanel: 25 * KB, options: 15 * KB, background: 20 * KB };
+const SIZE_BUDGET: Record<string, number> = { popup: 15 * KB, sidepanel: 30 * KB, options: 15 * KB, background: 30 * KB };
 const sizes = measurePageSizes(OUT);
 for (const p of sizes) {
   const top = p.files

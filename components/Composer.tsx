@@ -1,8 +1,8 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { DEFAULT_MODELS, LIMITS, readinessProblem, type Settings } from '@/utils/settings-core';
-import type { ThreadOrigin } from '@/utils/threads';
+import { DEFAULT_MODELS, LIMITS, readinessProblem, type Settings } from '@/utils/settings/settings-core';
+import type { ThreadOrigin } from '@/utils/threads/model';
 import { browser } from 'wxt/browser';
-import { loadSettings as readSettings, watchSettings } from '@/utils/settings';
+import { loadSettings as readSettings, watchSettings } from '@/utils/settings/settings';
 import { send } from '@/utils/messages';
 import { formatNumber, t } from '@/utils/i18n';
 

@@ -1,6 +1,6 @@
 import { useRef, useState } from 'preact/hooks';
 import { send } from '@/utils/messages';
-import { loadSettings } from '@/utils/settings';
+import { loadSettings } from '@/utils/settings/settings';
 import { formatNumber, t } from '@/utils/i18n';
 
 type Result = { ok: boolean; text: string } | null;
@@ -14,7 +14,7 @@ export function HistoryBackup() {
   const exportHistory = async () => {
     setResult(null);
     // Loaded on use, like the import validator: neither is part of the page's start-up.
-    const [{ buildExport }, { readIndex, readThreads }] = await Promise.all([import('@/utils/backup'), import('@/utils/store-read')]);
+    const [{ buildExport }, { readIndex, readThreads }] = await Promise.all([import('@/utils/threads/backup'), import('@/utils/threads/store-read')]);
     const { value: threads, skipped } = await readThreads((await readIndex()).map((e) => e.id));
     const { apiKey } = await loadSettings();
     const blob = new Blob([buildExport(threads, apiKey)], { type: 'application/json' });
@@ -32,7 +32,7 @@ export function HistoryBackup() {
     setBusy(true);
     setResult(null);
     try {
-      const { parseImport } = await import('@/utils/backup-file');
+      const { parseImport } = await import('@/utils/threads/backup-file');
       const parsed = parseImport(await file.text());
       if (!parsed.ok) return setResult({ ok: false, text: parsed.error });
       const c = await send('importThreads', { threads: parsed.threads });

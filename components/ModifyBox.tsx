@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import type { Thread, Turn } from '@/utils/threads';
+import type { Thread, Turn } from '@/utils/threads/model';
 import { send } from '@/utils/messages';
 import { requestFocus } from '@/utils/side-panel';
 import { t } from '@/utils/i18n';

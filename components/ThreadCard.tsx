@@ -1,8 +1,8 @@
 import { Component } from 'preact';
 import { useRef, useState } from 'preact/hooks';
 import { formatWhen, plural } from '@/utils/format';
-import type { IndexEntry } from '@/utils/thread-records';
-import { isActive, lastCompletedTurn, type Thread } from '@/utils/threads';
+import type { IndexEntry } from '@/utils/threads/records';
+import { isActive, lastCompletedTurn, type Thread } from '@/utils/threads/model';
 import { send } from '@/utils/messages';
 import { t } from '@/utils/i18n';
 import { Icon } from './icons';

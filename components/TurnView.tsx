@@ -1,10 +1,10 @@
 import { useRef, useState } from 'preact/hooks';
-import { videoFilename } from '@/utils/download-name';
-import { describeError } from '@/utils/error-text';
+import { videoFilename } from '@/utils/media/download-name';
+import { describeError } from '@/utils/relay/error-text';
 import { formatDuration } from '@/utils/format';
-import { safeHttpUrl } from '@/utils/safe-url';
-import { originPattern } from '@/utils/settings-core';
-import { isActive, retriesAsBranch, statusLabel, type Thread, type Turn } from '@/utils/threads';
+import { safeHttpUrl } from '@/utils/relay/safe-url';
+import { originPattern } from '@/utils/settings/settings-core';
+import { isActive, retriesAsBranch, statusLabel, type Thread, type Turn } from '@/utils/threads/model';
 import { requestFocus } from '@/utils/side-panel';
 import { t } from '@/utils/i18n';
 import { browser } from 'wxt/browser';
@@ -174,7 +174,7 @@ export function TurnView({ thread, turn, index, latestDone, queuePos }: TurnProp
             {t('taskPage')}
           </a>
         )}
-        {turn.content && (
+        {(turn.content || turn.reasoning) && (
           <button type="button" class="btn sm ghost" aria-label={t('showRaw')} aria-expanded={raw} onClick={() => setRaw(!raw)}>
             <Icon d={CODE} />
             {t('rawAnswer')}
@@ -193,9 +193,15 @@ export function TurnView({ thread, turn, index, latestDone, queuePos }: TurnProp
         </p>
       )}
       {raw && (
-        <pre class="raw" role="region" tabIndex={0} aria-label={t('rawOf', { n })}>
-          {turn.content}
-        </pre>
+        <div class="raw" role="region" tabIndex={0} aria-label={t('rawOf', { n })}>
+          {turn.reasoning && (
+            <>
+              <p class="small muted">{t('rawReasoning')}</p>
+              <pre>{turn.reasoning}</pre>
+            </>
+          )}
+          {turn.content && <pre>{turn.content}</pre>}
+        </div>
       )}
       {branching && done && <BranchForm thread={thread} turn={turn} n={n} close={() => setBranching(false)} />}
     </li>

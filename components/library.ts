@@ -1,7 +1,7 @@
-import { applyLive, type LiveProgress } from '@/utils/live-progress';
-import type { IndexEntry } from '@/utils/thread-records';
-import { isActive, type Thread } from '@/utils/threads';
-import { newestFirst, readIndex, readThreads, watchStore, type StoreChange } from '@/utils/store-read';
+import { applyLive, type LiveProgress } from '@/utils/runner/live-progress';
+import type { IndexEntry } from '@/utils/threads/records';
+import { isActive, type Thread } from '@/utils/threads/model';
+import { newestFirst, readIndex, readThreads, watchStore, type StoreChange } from '@/utils/threads/store-read';
 
 /** Threads read per storage call while search scans the whole history. */
 export const SCAN_BATCH = 100;

@@ -1,6 +1,6 @@
 import { render, type ComponentType } from 'preact';
 import { currentLang, initI18n, pickLang } from '@/utils/i18n';
-import { loadSettings, watchSettings } from '@/utils/settings';
+import { loadSettings, watchSettings } from '@/utils/settings/settings';
 
 /** The page's language on <html> (screen readers, fonts, line breaking) and, if given, its title. */
 export function showLang(title?: () => string): void {

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
-import type { IndexEntry } from '@/utils/thread-records';
-import type { Thread } from '@/utils/threads';
-import { newestFirst, readIndex, readThreads, watchStore } from '@/utils/store-read';
+import type { IndexEntry } from '@/utils/threads/records';
+import type { Thread } from '@/utils/threads/model';
+import { newestFirst, readIndex, readThreads, watchStore } from '@/utils/threads/store-read';
 
 export interface ThreadsState {
   loading: boolean;

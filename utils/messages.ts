@@ -1,7 +1,7 @@
 import { browser } from 'wxt/browser';
-import type { ImportCounts } from './backup';
-import type { ConnectionResult } from './relay-models';
-import type { Thread, ThreadOrigin } from './threads';
+import type { ImportCounts } from './threads/backup';
+import type { ConnectionResult } from './relay/test-connection';
+import type { Thread, ThreadOrigin } from './threads/model';
 import { t } from './i18n';
 
 /**

@@ -1,27 +1,20 @@
 import { browser } from 'wxt/browser';
 import { defineBackground } from 'wxt/utils/define-background';
-import { importInto } from '@/utils/backup';
-import { liveKey } from '@/utils/live-progress';
+import { importInto } from '@/utils/threads/backup';
 import { openSidePanel } from '@/utils/side-panel';
-import { showRunningOnBadge } from '@/utils/badge';
-import { streamChat } from '@/utils/chat-stream';
-import { JobRunner } from '@/utils/job-runner';
-import { createKeepAlive, createWakeAlarm, RECOVER_ALARM } from '@/utils/keep-alive';
+import { RECOVER_ALARM } from '@/utils/runner/keep-alive';
 import { dispatch, isRequest, type Handlers } from '@/utils/messages';
-import { migrate } from '@/utils/schema';
-import { loadSettings, originPattern, plainHttpProblem, readinessProblem, watchSettings } from '@/utils/settings';
+import { migrate } from '@/utils/threads/schema';
+import { loadSettings, plainHttpProblem, readinessProblem, watchSettings } from '@/utils/settings/settings';
 import { currentLang, initI18n, pickLang, t } from '@/utils/i18n';
-import { ThreadWriter } from '@/utils/store';
-import { renamed, restored, titleText } from '@/utils/thread-edits';
-import { parseTaskReport } from '@/utils/task-report';
-import { testConnection } from '@/utils/relay-models';
-import {
-  notifyFinished,
-  onContextMenuClick,
-  onNotificationClick,
-  OPEN_PANEL_COMMAND,
-  registerContextMenu,
-} from './surfaces';
+import { ThreadWriter } from '@/utils/threads/store';
+import { renamed, restored, titleText } from '@/utils/threads/edits';
+import { testConnection } from '@/utils/relay/test-connection';
+import { onContextMenuClick, registerContextMenu } from './context-menu';
+import { createEngine } from './engine';
+import { onNotificationClick } from './notifications';
+
+const OPEN_PANEL_COMMAND = 'open-side-panel';
 
 /** Replaced at build time (wxt.config.ts): false in store packages. */
 declare const __SORA_TEST_HOOKS__: boolean;
@@ -50,45 +43,26 @@ export default defineBackground({
     // A failed write (quota) keeps the state in memory and retries; the writer records the problem
     // under STORAGE_PROBLEM_KEY for the pages. Never the thread's content in the log.
     writer.onWriteError = (err) => console.warn('Sora Threads: saving failed, kept in memory and retried:', err instanceof Error ? err.name : 'error');
-    const keepAlive = createKeepAlive();
-    const wakeAlarm = createWakeAlarm();
-    const runner = new JobRunner({
-      writer,
-      settings: loadSettings,
-      stream: streamChat,
-      parse: parseTaskReport,
-      onActivity: (n) => {
-        keepAlive.set(n > 0);
-        void wakeAlarm.set(n > 0);
-        showRunningOnBadge(n);
-      },
-      onLive: (turnId, live) => {
-        const key = liveKey(turnId);
-        void (live ? browser.storage.session.set({ [key]: live }) : browser.storage.session.remove(key)).catch(() => {});
-      },
-      onFinished: (thread, turn) => void notifyFinished(thread, turn),
-      canRead: (url) => browser.permissions.contains({ origins: [originPattern(url)] }),
-    });
+    const { runner, wakeAlarm, resumeCopies } = createEngine(writer);
     // Storage must be migrated and the index loaded before any handler touches threads; every
     // listener below is registered synchronously, then waits on this. If either fails, the writer
     // refuses every write (a write would store an index without the older threads) and the next
     // event tries again; a history from a newer version is read and never written.
     const startUp = async (): Promise<void> => {
-      // The words first too: recovery writes sentences into the turns it ends.
-      const [schema] = await Promise.all([
-        migrate().catch((err: unknown) => {
-          writer.refuseWrites(err);
-          throw err;
-        }),
-        words,
-      ]);
+      const schema = await migrate().catch((err: unknown) => {
+        writer.refuseWrites(err);
+        throw err;
+      });
       await writer.load({ readOnly: schema.newer });
       if (!writer.writable) return;
+      // Recovery words what it finds (interrupted jobs): in the user's language, not as keys.
+      await words;
       await runner.recover();
       await wakeAlarm.set(runner.runningCount > 0);
+      void resumeCopies().catch(() => {});
     };
     const attempt = (): Promise<boolean> =>
-      startUp().then(
+      Promise.all([words, startUp()]).then(
         () => true,
         (err: unknown) => (console.error('Sora Threads: start-up failed', err), false),
       );

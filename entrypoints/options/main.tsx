@@ -1,11 +1,11 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { browser } from 'wxt/browser';
-import { loadSettings as readSettings, saveSettings as writeSettings } from '@/utils/settings';
+import { loadSettings as readSettings, saveSettings as writeSettings } from '@/utils/settings/settings';
 import { send } from '@/utils/messages';
 import { HistoryBackup } from '@/components/HistoryBackup';
 import { Logo } from '@/components/icons';
-import { describeConnection } from '@/utils/connection-text';
+import { describeConnection } from '@/utils/relay/connection-text';
 import { initI18n, t, type LangPref } from '@/utils/i18n';
 import { mount, showLang } from '@/components/mount';
 import {
@@ -19,7 +19,7 @@ import {
   validateSettings,
   type FieldErrors,
   type Settings,
-} from '@/utils/settings-core';
+} from '@/utils/settings/settings-core';
 import '@/components/ui.css';
 import '@/components/notice.css';
 import './options.css';

@@ -4,7 +4,7 @@ import { browser } from 'wxt/browser';
 import { openSidePanel } from '@/utils/side-panel';
 import { Icon, Logo, PANEL, SETTINGS } from '@/components/icons';
 import { useThreads } from '@/components/use-threads';
-import { isActive, statusLabel, type Thread } from '@/utils/threads';
+import { isActive, statusLabel, type Thread } from '@/utils/threads/model';
 import { t } from '@/utils/i18n';
 import { mount } from '@/components/mount';
 import '@/components/ui.css';

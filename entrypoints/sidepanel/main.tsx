@@ -1,9 +1,9 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { Composer, openOptions } from '@/components/Composer';
-import { loadSettings as readSettings, watchSettings } from '@/utils/settings';
+import { loadSettings as readSettings, watchSettings } from '@/utils/settings/settings';
 import { requestFocus, watchFocus } from '@/utils/side-panel';
 import { send } from '@/utils/messages';
-import { watchStorageProblem } from '@/utils/store-read';
+import { watchStorageProblem } from '@/utils/threads/store-read';
 import { Icon, Logo, SETTINGS } from '@/components/icons';
 
 const PLUS = 'M10 4.5v11M4.5 10h11';
@@ -15,8 +15,8 @@ import { useVisible } from '@/components/use-visible';
 import { plural } from '@/utils/format';
 import { formatNumber, pluralKey, t } from '@/utils/i18n';
 import { mount } from '@/components/mount';
-import { readinessProblem } from '@/utils/settings-core';
-import type { Thread } from '@/utils/threads';
+import { readinessProblem } from '@/utils/settings/settings-core';
+import type { Thread } from '@/utils/threads/model';
 import '@/components/ui.css';
 import '@/components/notice.css';
 import '@/components/thread.css';

@@ -4,8 +4,8 @@ import type { BrowserContext, CDPSession, Page } from '@playwright/test';
 import { expect, test } from './fixtures';
 import { configureRelay } from './helpers';
 import type { Relay, ScenarioSpec } from '../relay/index';
-import type { Thread, Turn } from '../../utils/threads';
-import { indexEntryOf } from '../../utils/thread-records';
+import type { Thread, Turn } from '../../utils/threads/model';
+import { indexEntryOf } from '../../utils/threads/records';
 
 /*
  * Fault injection in real Chromium: the service worker stopped mid-job, the connection dropped,

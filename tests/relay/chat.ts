@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { authFixtureFor, fixtureOfScenario, serveFixture } from './fixture-stream';
 import { sendError, sendJson } from './http-errors';
 import type { RelayJob } from './jobs';
 import { buildReport, reportText, type JobLinks } from './report';
@@ -25,6 +26,8 @@ export interface ChatHost {
   models: readonly string[];
   onChatRequest?: (body: ChatBody) => void | string;
   takeScenario(): ScenarioSpec;
+  /** The scenario the next request would take, without taking it. */
+  peekScenario(): ScenarioSpec;
   addJob(job: RelayJob): void;
   streamOpened(): void;
   streamClosed(): void;
@@ -64,7 +67,10 @@ export function jobLinks(baseUrl: string, taskId: string): JobLinks {
 /** Handles POST /v1/chat/completions; returns the scenario name that answered, if any. */
 export function handleChat(host: ChatHost, req: IncomingMessage, res: ServerResponse, body: unknown): string | undefined {
   if (!isAuthorized(req, host.apiKey)) {
-    sendError(res, { status: 401, message: 'Incorrect API key provided. You can find your API key in your dashboard.' });
+    // A relay scenario turns the key away in its relay's own words (FastAPI's {"detail": …}, …).
+    const fixture = fixtureOfScenario(host.peekScenario().name);
+    if (fixture) void serveFixture(host, res, authFixtureFor(fixture.family, req));
+    else sendError(res, { status: 401, message: 'Incorrect API key provided. You can find your API key in your dashboard.' });
     return undefined;
   }
   const chat = (body && typeof body === 'object' ? body : {}) as ChatBody;
@@ -89,6 +95,11 @@ export function handleChat(host: ChatHost, req: IncomingMessage, res: ServerResp
   }
 
   const spec = host.takeScenario();
+  const fixture = fixtureOfScenario(spec.name);
+  if (fixture) {
+    void serveFixture(host, res, fixture, spec.slow ?? 1, spec.dropAfter);
+    return spec.name;
+  }
   const scenario = resolveScenario(spec);
   if (scenario.fault === 'http-error') {
     sendError(res, { status: spec.status ?? 500, message: spec.message, body: spec.body, retryAfter: spec.retryAfter });

@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { sendError, sendJson } from './http-errors';
 import type { ScenarioSpec } from './scenarios';
 import type { Relay } from './server';
+import { handleVideosControl } from './videos-control';
 
 /**
  * `/__relay/*`: the same controls as the Relay object, over HTTP, for `npm run relay` users and
@@ -10,6 +11,7 @@ import type { Relay } from './server';
 export function handleControl(relay: Relay, action: string, method: string, body: unknown, res: ServerResponse): void {
   try {
     if (method === 'OPTIONS') return void res.writeHead(204).end();
+    if (handleVideosControl(relay, action, method, body, res)) return;
     if (method === 'POST' && action === 'scenario') {
       relay.setScenario(body as ScenarioSpec);
       return sendJson(res, 200, { ok: true, scenario: relay.currentScenario });
@@ -28,6 +30,8 @@ export function handleControl(relay: Relay, action: string, method: string, body
         openStreams: relay.openStreams,
         maxOpenStreams: relay.maxOpenStreams,
         jobs: relay.jobs,
+        videos: { flavour: relay.videos.flavour, scenario: relay.videos.currentScenario, queued: relay.videos.queued, keyRevoked: relay.videos.keyRevoked },
+        videoJobs: relay.videoJobs.map((j) => ({ ...j, ...relay.videos.statusOf(j) })),
       });
     }
     if (method === 'POST' && action === 'reset') {

@@ -1,3 +1,4 @@
+import { FIXTURE_SCENARIO_NAMES, type FixtureScenarioName } from './fixture-stream';
 import type { Framing } from './framing';
 import type { ReportVariant } from './report';
 
@@ -14,7 +15,9 @@ export type ScenarioName =
   | 'junk-lines'
   | 'split-utf8'
   | Exclude<ReportVariant, 'seed'>
-  | Exclude<Fault, 'none'>;
+  | Exclude<Fault, 'none'>
+  /** A real relay's answer, e.g. 'relay:grok2api/relative-url' (tests/fixtures/relays). */
+  | FixtureScenarioName;
 
 export interface ScenarioSpec {
   name: ScenarioName;
@@ -24,8 +27,13 @@ export interface ScenarioSpec {
   delayMs?: number;
   /** Gap before each progress step, so a UI can be seen rising (default 200 ms). */
   progressDelayMs?: number;
-  /** Multiplies every gap: 0 streams as fast as possible, 3 is three times slower. */
+  /**
+   * Multiplies every gap: 0 streams as fast as possible, 3 is three times slower. For relay:*
+   * scenarios it multiplies the relay's own pacing, fitted to about 2.4 s.
+   */
   slow?: number;
+  /** relay:* scenarios: cut the connection (no end of stream) right after this many writes. */
+  dropAfter?: number;
   /** Leave out the task source link (`[原始数据](…)`). */
   noSource?: boolean;
   /** Failure text for fail-reason, fail-english, policy and stream-error. */
@@ -76,7 +84,13 @@ const REPORT_NAMES: readonly ScenarioName[] = [
 
 const FAULT_NAMES: readonly ScenarioName[] = ['http-error', 'stream-error', 'drop', 'stall', 'never', 'no-done', 'open-after-stop', 'malformed'];
 
-export const SCENARIO_NAMES: readonly ScenarioName[] = [...Object.keys(FRAMING_NAMES), 'split-utf8', ...REPORT_NAMES, ...FAULT_NAMES] as ScenarioName[];
+export const SCENARIO_NAMES: readonly ScenarioName[] = [
+  ...(Object.keys(FRAMING_NAMES) as ScenarioName[]),
+  'split-utf8',
+  ...REPORT_NAMES,
+  ...FAULT_NAMES,
+  ...FIXTURE_SCENARIO_NAMES,
+];
 
 export function isScenarioName(name: unknown): name is ScenarioName {
   return typeof name === 'string' && (SCENARIO_NAMES as readonly string[]).includes(name);

@@ -1,12 +1,12 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { browser } from 'wxt/browser';
-import { describeError } from '@/utils/error-text';
-import { INDEX_KEY } from '@/utils/storage-keys';
+import { describeError } from '@/utils/relay/error-text';
+import { INDEX_KEY } from '@/utils/threads/storage-keys';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
-import { buildExport, importInto, planMerge, sanitizeThread } from '@/utils/backup';
-import { parseImport } from '@/utils/backup-file';
-import { readIndex, readThreads, ThreadWriter } from '@/utils/store';
-import { newThread, type Thread } from '@/utils/threads';
+import { buildExport, importInto, planMerge, sanitizeThread } from '@/utils/threads/backup';
+import { parseImport } from '@/utils/threads/backup-file';
+import { readIndex, readThreads, ThreadWriter } from '@/utils/threads/store';
+import { newThread, type Thread } from '@/utils/threads/model';
 
 const KEY = 'sk-live-0123456789abcdef';
 

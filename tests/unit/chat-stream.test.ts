@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { apiUrl, chatCompletionsUrl, streamChat, type ChatRequest } from '../../utils/chat-stream';
-import { RelayError } from '../../utils/errors';
-import { parseRetryAfter } from '../../utils/http-error';
+import { apiUrl, chatCompletionsUrl, streamChat, type ChatDelta, type ChatRequest } from '../../utils/chat/stream-client';
+import { RelayError } from '../../utils/relay/errors';
+import { parseRetryAfter, readServerError } from '../../utils/relay/http-error';
 
 const SEED = readFileSync(new URL('../fixtures/seed-stream.txt', import.meta.url));
 const SEED_TEXT = SEED.toString('utf8');
@@ -85,8 +85,15 @@ function request(fetch: typeof globalThis.fetch, extra: Partial<ChatRequest> = {
   };
 }
 
-async function collect(gen: AsyncGenerator<string>): Promise<string[]> {
+/** The content of each delta that carries any (most tests here are about content only). */
+async function collect(gen: AsyncGenerator<ChatDelta>): Promise<string[]> {
   const out: string[] = [];
+  for await (const piece of gen) if (piece.content !== undefined) out.push(piece.content);
+  return out;
+}
+
+async function collectDeltas(gen: AsyncGenerator<ChatDelta>): Promise<ChatDelta[]> {
+  const out: ChatDelta[] = [];
   for await (const piece of gen) out.push(piece);
   return out;
 }
@@ -163,6 +170,8 @@ describe('streamChat request', () => {
     );
     expect(init.credentials).toBe('omit');
     expect(init.cache).toBe('no-store');
+    // A redirect would carry the key to wherever it points.
+    expect(init.redirect).toBe('error');
     expect(init.signal).toBeInstanceOf(AbortSignal);
   });
 });
@@ -395,7 +404,7 @@ describe('streamChat errors inside the stream', () => {
     const thrown = await failure(
       (async () => {
         for await (const piece of streamChat(request(sse([chunk('> 排队中'), errorEvent(error), chunk('never')]).fetch))) {
-          pieces.push(piece);
+          pieces.push(piece.content ?? '');
         }
       })(),
     );
@@ -429,7 +438,7 @@ describe('streamChat network, cancel and stall', () => {
     const { fetch } = sse({ chunks: [chunk('a'), chunk('b')], then: new TypeError('terminated') });
     const error = await failure(
       (async () => {
-        for await (const piece of streamChat(request(fetch))) pieces.push(piece);
+        for await (const piece of streamChat(request(fetch))) pieces.push(piece.content ?? '');
       })(),
     );
     expect(pieces).toEqual(['a', 'b']);
@@ -464,7 +473,7 @@ describe('streamChat network, cancel and stall', () => {
     const error = await failure(
       (async () => {
         for await (const piece of streamChat(request(fetch, { signal: controller.signal }))) {
-          pieces.push(piece);
+          pieces.push(piece.content ?? '');
           setTimeout(() => controller.abort(), 5);
         }
       })(),
@@ -564,10 +573,129 @@ describe('streamChat network, cancel and stall', () => {
     vi.useFakeTimers();
     const { fetch, state } = sse({ chunks: [chunk('a'), chunk('b')], then: 'hang' });
     const gen = streamChat(request(fetch));
-    expect(await gen.next()).toEqual({ done: false, value: 'a' });
+    expect(await gen.next()).toEqual({ done: false, value: { content: 'a' } });
     expect(vi.getTimerCount()).toBe(1);
     await gen.return(undefined);
     expect(state.cancelled).toBe(true);
     expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe('streamChat on the shapes real relays send', () => {
+  const delta = (fields: Record<string, unknown>, finish: unknown = null, withFinishKey = true) =>
+    `data: ${JSON.stringify({ choices: [{ index: 0, delta: fields, ...(withFinishKey && { finish_reason: finish }) }] })}\n\n`;
+
+  it('yields reasoning_content and reasoning apart from content (sora2api, flow2api, grok2api)', async () => {
+    const { fetch } = sse([
+      delta({ role: 'assistant', content: null, reasoning_content: '生成进度: 7%\n' }),
+      delta({ content: null, reasoning: '生成进度: 50%\n' }),
+      delta({ content: '<video src="x"></video>', reasoning_content: '' }, 'STOP'),
+      'data: [DONE]\n\n',
+    ]);
+    expect(await collectDeltas(streamChat(request(fetch)))).toEqual([
+      { reasoning: '生成进度: 7%\n' },
+      { reasoning: '生成进度: 50%\n' },
+      { content: '<video src="x"></video>' },
+    ]);
+  });
+
+  it('reads reasoning from a non-stream JSON answer too', async () => {
+    const body = JSON.stringify({ choices: [{ message: { role: 'assistant', content: 'https://x/v.mp4', reasoning_content: '视频正在生成 100%' } }] });
+    const { fetch } = sse([body], { headers: { 'content-type': 'application/json' } });
+    expect(await collectDeltas(streamChat(request(fetch)))).toEqual([{ content: 'https://x/v.mp4', reasoning: '视频正在生成 100%' }]);
+  });
+
+  it('an `event: error` with its error object is a failure in the relay\'s words (grok2api)', async () => {
+    const pieces: ChatDelta[] = [];
+    const error = await failure(
+      (async () => {
+        const { fetch } = sse([delta({ reasoning_content: '视频正在生成 20%\n' }), `event: error\ndata: ${JSON.stringify({ error: { message: `Video generation blocked for ${KEY}`, type: 'server_error', code: 'upstream_error' } })}\n\n`]);
+        for await (const piece of streamChat(request(fetch))) pieces.push(piece);
+      })(),
+    );
+    expect(pieces).toEqual([{ reasoning: '视频正在生成 20%\n' }]);
+    expect(error.serverMessage).toBe('Video generation blocked for ***');
+    // An error event whose data is the bare error, not wrapped in `error`, reads the same.
+    const bare = await runError([chunk('a'), 'event: error\ndata: {"message":"No available tokens","type":"rate_limit_error"}\n\n']);
+    expect(bare.serverMessage).toBe('No available tokens');
+    expect(bare.kind).toBe('rate-limit');
+  });
+
+  it('a bare error object with a status_code inside a 200 stream fails with its words and status (flow2api)', async () => {
+    const error = await runError([
+      delta({ reasoning_content: '错误: 配额不足\n' }),
+      `data: ${JSON.stringify({ error: { message: '配额不足', status_code: 429 } })}\n\n`,
+      'data: [DONE]\n\n',
+    ]);
+    expect(error.serverMessage).toBe('配额不足');
+    expect(error.kind).toBe('quota');
+  });
+
+  it('reads a FastAPI {"detail": …} 401 body as the relay\'s words', async () => {
+    const error = await runError(['{"detail":"Invalid API key"}'], { status: 401, headers: { 'content-type': 'application/json' } });
+    expect(error.kind).toBe('auth');
+    expect(error.serverMessage).toBe('Invalid API key');
+  });
+
+  it('[DONE] twice: the first, before the report is finished, does not end the answer (gpt4free-ts)', async () => {
+    let content = '';
+    const isTerminal = () => content.includes('.mp4');
+    const { fetch, state } = sse({
+      chunks: [chunk('```json\n{"step":1}\n```\n'), 'data: [DONE]\n\n', chunk('> 生成中\n'), chunk('[视频](https://x/v.mp4)') + 'data: [DONE]\n\n' + chunk('after the end')],
+      then: 'hang',
+    });
+    for await (const piece of streamChat(request(fetch, { isTerminal }))) content += piece.content ?? '';
+    expect(content).toBe('```json\n{"step":1}\n```\n> 生成中\n[视频](https://x/v.mp4)');
+    expect(state.cancelled).toBe(true);
+  });
+
+  it('finish_reason "STOP" on every chunk with 5 s between chunks does not cut the answer short', async () => {
+    vi.useFakeTimers();
+    let content = '';
+    const isTerminal = () => content.includes('<video');
+    const { fetch, state } = sse({
+      chunks: [delta({ content: '> 排队中\n' }, 'STOP'), delta({ content: '> 生成中\n' }, 'STOP'), delta({ content: "<video src='https://x/v.mp4'></video>" }, 'STOP')],
+      delayMs: 5_000,
+      then: 'hang',
+    });
+    const pending = (async () => {
+      for await (const piece of streamChat(request(fetch, { isTerminal }))) content += piece.content ?? '';
+    })();
+    await vi.advanceTimersByTimeAsync(20_000);
+    await pending;
+    expect(content).toBe("> 排队中\n> 生成中\n<video src='https://x/v.mp4'></video>");
+    // It ended on the finish_reason once the report held the video, not at the stall timeout.
+    expect(state.cancelled).toBe(true);
+  });
+
+  it('finish_reason only in a final empty chunk, others without the key (grok2api)', async () => {
+    vi.useFakeTimers();
+    let content = '';
+    const { fetch } = sse({ chunks: [delta({ content: 'https://x/v.mp4' }, null, false), delta({}, 'stop')], then: 'hang' });
+    const pending = (async () => {
+      for await (const piece of streamChat(request(fetch, { isTerminal: () => content !== '' }))) content += piece.content ?? '';
+    })();
+    await vi.advanceTimersByTimeAsync(3_100);
+    await pending;
+    expect(content).toBe('https://x/v.mp4');
+  });
+
+  it('bytes that carry no content (`: ping`, empty deltas) do not keep a stalled answer alive', async () => {
+    vi.useFakeTimers();
+    const pings = Array.from({ length: 30 }, (_, i) => (i % 2 ? ': ping\n\n' : delta({ content: '' })));
+    const { fetch } = sse({ chunks: [chunk('> 生成中\n'), ...pings], delayMs: 100, then: 'hang' });
+    const pending = failure(collect(streamChat(request(fetch, { stallTimeoutMs: 1_000 }))));
+    await vi.advanceTimersByTimeAsync(1_500);
+    const error = await pending;
+    expect(error.kind).toBe('timeout');
+  });
+});
+
+describe('readServerError on hostile bodies', () => {
+  it('reads a page of unclosed tags in linear time (a quadratic scan would run past the test timeout)', () => {
+    const body = `<html>${'<title'.repeat(40_000)}${'<'.repeat(200_000)}`;
+    expect(readServerError(body).message).toBeDefined();
+    expect(readServerError('<html><title> Bad gateway </title><body><p>x</p>').message).toBe('Bad gateway');
+    expect(readServerError('<html><body><h1>Bad</h1> <b>gateway</b></body>').message).toBe('Bad gateway');
   });
 });

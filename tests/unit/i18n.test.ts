@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { currentLang, formatNumber, initI18n, pickLang, pluralKey, setMessages, t, type MessageKey } from '@/utils/i18n';
-import { describeError } from '@/utils/error-text';
+import { describeError } from '@/utils/relay/error-text';
 import { formatWhen, plural } from '@/utils/format';
-import { statusLabel } from '@/utils/threads';
+import { statusLabel } from '@/utils/threads/model';
 
 type Messages = Record<string, { message: string; description?: string }>;
 const read = (dir: string) => JSON.parse(readFileSync(`public/_locales/${dir}/messages.json`, 'utf8')) as Messages;
@@ -134,9 +134,9 @@ describe('initI18n', () => {
 
 describe('failures kept with a turn', () => {
   it('are worded in the language in use when they happened, the relay’s own words untouched', async () => {
-    const { relayErrorFromHttp } = await import('@/utils/http-error');
-    const { durationText } = await import('@/utils/chat-stream');
-    const { followTaskSource } = await import('@/utils/task-source');
+    const { relayErrorFromHttp } = await import('@/utils/relay/http-error');
+    const { durationText } = await import('@/utils/chat/stream-client');
+    const { followTaskSource } = await import('@/utils/chat/task-source');
     const body = '{"error":{"message":"invalid token sk-secret"}}';
     expect(relayErrorFromHttp(401, new Headers(), body, 'sk-secret').message).toBe('The relay refused the API key (HTTP 401): invalid token ***');
     expect(durationText(180_000)).toBe('3 min');

@@ -1,16 +1,21 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import { browser } from 'wxt/browser';
-import { FOLLOW_DEADLINE_MS, JobRunner, MAX_ANSWER_CHARS } from '@/utils/job-runner';
-import { createWakeAlarm, RECOVER_ALARM, RECOVER_PERIOD_MIN } from '@/utils/keep-alive';
-import { RelayError } from '@/utils/errors';
-import type { ChatRequest } from '@/utils/chat-stream';
-import { DEFAULT_SETTINGS, type Settings } from '@/utils/settings';
-import { readStorageProblem, readThreads, ThreadWriter } from '@/utils/store';
-import type { FollowOptions, FollowResult } from '@/utils/task-source';
-import { parseTaskReport } from '@/utils/task-report';
-import { newThread, type Thread, type Turn, type TurnStatus } from '@/utils/threads';
-import { notifyFinished } from '@/entrypoints/background/surfaces';
+import { JobRunner } from '@/utils/runner/runner';
+import { chatProtocol, FOLLOW_DEADLINE_MS, MAX_ANSWER_CHARS, type ChatProtocolDeps } from '@/utils/chat/chat-protocol';
+import { jobsProtocol } from '@/utils/jobs/jobs-protocol';
+import { createWakeAlarm, RECOVER_ALARM, RECOVER_PERIOD_MIN } from '@/utils/runner/keep-alive';
+import { RelayError } from '@/utils/relay/errors';
+import type { ChatDelta, ChatRequest } from '@/utils/chat/stream-client';
+import { DEFAULT_SETTINGS, type Settings } from '@/utils/settings/settings';
+import { readStorageProblem, readThreads, ThreadWriter } from '@/utils/threads/store';
+import type { FollowOptions, FollowResult } from '@/utils/chat/task-source';
+import { parseTaskReport } from '@/utils/chat/report-parser';
+import { newThread, type Thread, type Turn, type TurnStatus } from '@/utils/threads/model';
+import { notifyFinished } from '@/entrypoints/background/notifications';
+
+/** The runner with the chat protocol over these deps (and the jobs one, unused here). */
+const protocolsOf = (deps: ChatProtocolDeps) => ({ chat: chatProtocol(deps), jobs: jobsProtocol() });
 
 const report = (n: number) => [
   '```json\n{"prompt":"p","orientation":"portrait"}\n```\n',
@@ -28,7 +33,7 @@ interface Call {
 }
 
 /** A relay in memory: yields the given chunks, honours abort, counts open streams. */
-function fakeRelay(script: (req: ChatRequest, n: number) => { chunks: string[]; fail?: RelayError; gate?: Promise<void>; gapMs?: number }) {
+function fakeRelay(script: (req: ChatRequest, n: number) => { chunks: (string | ChatDelta)[]; fail?: RelayError; gate?: Promise<void>; gapMs?: number }) {
   const calls: Call[] = [];
   let open = 0;
   let maxOpen = 0;
@@ -42,7 +47,7 @@ function fakeRelay(script: (req: ChatRequest, n: number) => { chunks: string[]; 
       for (const c of chunks) {
         if (req.signal?.aborted) throw new RelayError('cancelled', 'Cancelled');
         await new Promise((r) => setTimeout(r, gapMs ?? 1));
-        yield c;
+        yield typeof c === 'string' ? { content: c } : c;
       }
       if (req.signal?.aborted) throw new RelayError('cancelled', 'Cancelled');
       if (fail) throw fail;
@@ -67,8 +72,7 @@ async function setup(relay: ReturnType<typeof fakeRelay>, settings: Partial<Sett
   const runner = new JobRunner({
     writer,
     settings: async () => ({ ...DEFAULT_SETTINGS, baseUrl: 'https://relay.test', apiKey: 'sk-1', ...settings }),
-    stream: relay.stream,
-    parse: parseTaskReport,
+    protocols: protocolsOf({ stream: relay.stream, parse: parseTaskReport }),
     onFinished: (_t, turn) => finished.push(turn.status),
   });
   return { writer, runner, statuses, finished };
@@ -187,7 +191,7 @@ describe('JobRunner', () => {
     const relay = fakeRelay(() => ({ chunks: [] }));
     relay.stream = async function* (req: ChatRequest) {
       relay.calls.push({ req });
-      yield* report(7);
+      for (const content of report(7)) yield { content };
       // The relay holds the socket open after the whole answer; only the abort ends it.
       await new Promise((r) => req.signal!.addEventListener('abort', r));
       throw new RelayError('cancelled', 'Cancelled');
@@ -253,17 +257,17 @@ describe('JobRunner', () => {
     vi.restoreAllMocks();
   });
 
-  it('an answer that passes 2 MB fails with a clear message; the stream is stopped and what came is kept', async () => {
+  it('an answer that passes 2 MB (content and reasoning together) fails with a clear message; the stream is stopped and what came is kept', async () => {
     const filler = '.'.repeat(256 * 1024);
     let pulled = 0;
     const relay = fakeRelay(() => ({ chunks: [] }));
-    relay.stream = async function* (req: ChatRequest) {
+    relay.stream = async function* (req: ChatRequest): AsyncGenerator<ChatDelta> {
       relay.calls.push({ req });
-      yield '> ID: `task_big`\n> 生成中.\n';
-      // An answer that never ends.
+      yield { content: '> ID: `task_big`\n> 生成中.\n' };
+      // An answer that never ends, half of it reasoning.
       for (;;) {
         pulled++;
-        yield filler;
+        yield pulled % 2 ? { reasoning: filler } : { content: filler };
       }
     };
     const { runner, finished } = await setup(relay);
@@ -272,8 +276,9 @@ describe('JobRunner', () => {
     const turn = (await stored(t.id)).turns[0]!;
     expect(turn).toMatchObject({ status: 'failed', taskId: 'task_big', error: { kind: 'protocol' } });
     expect(turn.error!.message).toBe('The relay’s answer passed 2 MB without finishing, so it was stopped: no video report is that long. What came before is kept.');
-    expect(turn.content.length).toBeGreaterThan(MAX_ANSWER_CHARS);
-    expect(turn.content.length).toBeLessThanOrEqual(MAX_ANSWER_CHARS + filler.length + 100);
+    const size = turn.content.length + (turn.reasoning?.length ?? 0);
+    expect(size).toBeGreaterThan(MAX_ANSWER_CHARS);
+    expect(size).toBeLessThanOrEqual(MAX_ANSWER_CHARS + filler.length + 100);
     expect(pulled).toBe(Math.ceil(MAX_ANSWER_CHARS / filler.length)); // then no more was read
     expect(finished).toEqual(['failed']);
   });
@@ -284,6 +289,82 @@ describe('JobRunner', () => {
     const t = await runner.start('x', 'sora-2', 'popup');
     await runner.idle();
     expect((await stored(t.id)).turns[0]).toMatchObject({ status: 'failed', error: { kind: 'protocol' }, content: '> 排队中...\n> 生成中.\n' });
+  });
+
+  it('reads progress from the reasoning, keeps it beside the content and never sends it back (sora2api)', async () => {
+    const reasoning = (n: number) => ({ reasoning: `**Video Generation Progress**: ${n}% (running)\n` });
+    const video = { content: "```html\n<video src='https://relay.test/tmp/v1.mp4' controls></video>\n```" };
+    const relay = fakeRelay((_r, n) => ({ chunks: n === 1 ? [reasoning(20), reasoning(65), video] : report(n), gapMs: 60 }));
+    const { writer, runner } = await setup(relay);
+    const progress: number[] = [];
+    const update = writer.update.bind(writer);
+    writer.update = (id, fn, o) => update(id, (t) => {
+      const next = fn(t);
+      const p = next.turns[0]!.progress;
+      if (p !== undefined && progress.at(-1) !== p) progress.push(p);
+      return next;
+    }, o);
+    const t = await runner.start('a fox', 'veo-3', 'popup');
+    await runner.idle();
+    const turn = (await stored(t.id)).turns[0]!;
+    expect(turn).toMatchObject({ status: 'completed', videoUrl: 'https://relay.test/tmp/v1.mp4', content: video.content });
+    expect(turn.reasoning).toBe(reasoning(20).reasoning + reasoning(65).reasoning);
+    expect(progress).toEqual([0, 20, 65, 100]);
+    await runner.modify(t.id, 'make it night');
+    await runner.idle();
+    expect(relay.calls[1]!.req.messages).toEqual([
+      { role: 'user', content: 'a fox' },
+      { role: 'assistant', content: video.content },
+      { role: 'user', content: 'make it night' },
+    ]);
+  });
+
+  it.each([
+    ['a dropped connection', new RelayError('network', 'Connection lost')],
+    ['a stall', new RelayError('timeout', 'The relay stopped answering')],
+    ['an error event', new RelayError('server', 'upstream error', { serverMessage: 'upstream error' })],
+  ])('a turn that holds a video is completed, whatever comes after the link: %s', async (_name, fail) => {
+    const relay = fakeRelay(() => ({ chunks: [{ reasoning: '生成进度: 90%\n' }, { content: "<video src='https://relay.test/v.mp4?a=1&b=2' controls></video>" }], fail }));
+    const { runner, finished } = await setup(relay);
+    const t = await runner.start('x', 'veo-3', 'popup');
+    await runner.idle();
+    expect((await stored(t.id)).turns[0]).toMatchObject({ status: 'completed', progress: 100, videoUrl: 'https://relay.test/v.mp4?a=1&b=2' });
+    expect((await stored(t.id)).turns[0]!.error).toBeUndefined();
+    expect(finished).toEqual(['completed']);
+  });
+
+  it('tells the stream whether the answer is finished, so an early [DONE] or finish_reason does not end it', async () => {
+    const verdicts: boolean[] = [];
+    const relay = fakeRelay(() => ({ chunks: [] }));
+    relay.stream = async function* (req: ChatRequest) {
+      relay.calls.push({ req });
+      yield { content: '```json\n{"step":"submitted"}\n```\n' };
+      verdicts.push(req.isTerminal!());
+      yield { content: '> 生成中\n' };
+      verdicts.push(req.isTerminal!());
+      yield { content: '[视频](https://relay.test/v.mp4)' };
+      verdicts.push(req.isTerminal!());
+    };
+    const { runner } = await setup(relay);
+    await runner.start('x', 'runway', 'popup');
+    await runner.idle();
+    expect(verdicts).toEqual([false, false, true]);
+    // A failure is an end too.
+    relay.stream = async function* (req: ChatRequest) {
+      yield { reasoning: '错误: quota exhausted\n' };
+      verdicts.push(req.isTerminal!());
+    };
+    await runner.start('y', 'veo-3', 'popup');
+    await runner.idle();
+    expect(verdicts.at(-1)).toBe(true);
+  });
+
+  it('resolves a relative video link against the relay (grok2api)', async () => {
+    const relay = fakeRelay(() => ({ chunks: [{ reasoning: '视频正在生成 50%\n' }, { content: '/v1/files/video?id=abc' }] }));
+    const { runner } = await setup(relay, { baseUrl: 'https://grok.test/v1' });
+    const t = await runner.start('x', 'grok-imagine', 'popup');
+    await runner.idle();
+    expect((await stored(t.id)).turns[0]).toMatchObject({ status: 'completed', videoUrl: 'https://grok.test/v1/files/video?id=abc' });
   });
 
   it('on start-up marks requests that were in flight as interrupted (never re-sends) and starts pending ones', async () => {
@@ -459,9 +540,7 @@ async function followSetup(follow: ReturnType<typeof fakeFollow>, relay = fakeRe
   const runner = new JobRunner({
     writer,
     settings: async () => ({ ...DEFAULT_SETTINGS, baseUrl: 'https://relay.test', apiKey: 'sk-1', ...settings }),
-    stream: relay.stream,
-    parse: parseTaskReport,
-    follow: follow.follow,
+    protocols: protocolsOf({ stream: relay.stream, parse: parseTaskReport, follow: follow.follow }),
     onFinished: (_t, turn) => finished.push(turn),
   });
   return { writer, runner, finished, seen, relay };
@@ -583,9 +662,7 @@ describe('JobRunner recovery and resume', () => {
     const runner = new JobRunner({
       writer,
       settings: async () => ({ ...DEFAULT_SETTINGS, baseUrl: 'https://relay.test', apiKey: 'sk-1' }),
-      stream: relay.stream,
-      parse: parseTaskReport,
-      follow: follow.follow,
+      protocols: protocolsOf({ stream: relay.stream, parse: parseTaskReport, follow: follow.follow }),
       onLive: (turnId, progress) => void (progress ? live.set(turnId, progress) : live.delete(turnId)),
     });
     const t = await runner.start('p', 'sora-2', 'popup');
@@ -701,10 +778,9 @@ describe('JobRunner: jobs that are only followed', () => {
     const runner = new JobRunner({
       writer,
       settings: async () => ({ ...DEFAULT_SETTINGS, baseUrl: 'https://relay.test', apiKey: 'sk-1', stallTimeoutMin: 10 }),
-      stream: fakeRelay(() => ({ chunks: [] })).stream,
-      parse: parseTaskReport,
-      followOptions: { ...clock, fetch },
-      canRead: async () => true, // the host is allowed: the relay is simply unreachable
+      protocols: protocolsOf({ stream: fakeRelay(() => ({ chunks: [] })).stream, parse: parseTaskReport, followOptions: { ...clock, fetch },
+      // the host is allowed: the relay is simply unreachable
+      canRead: async () => true }),
       onFinished: (_t, turn) => finished.push(turn),
     });
     await runner.recover();
@@ -735,10 +811,7 @@ describe('JobRunner: jobs that are only followed', () => {
     const runner = new JobRunner({
       writer,
       settings: async () => ({ ...DEFAULT_SETTINGS, baseUrl: 'https://relay.test', apiKey: 'sk-1' }),
-      stream: relay.stream,
-      parse: parseTaskReport,
-      followOptions: { ...clock, fetch },
-      canRead: async (url) => (asked.push(url), allowed),
+      protocols: protocolsOf({ stream: relay.stream, parse: parseTaskReport, followOptions: { ...clock, fetch }, canRead: async (url) => (asked.push(url), allowed) }),
     });
     await runner.recover();
     await runner.idle();
@@ -763,7 +836,7 @@ describe('JobRunner and a full storage', () => {
     });
     await writer.load();
     const relay = fakeRelay((_r, n) => ({ chunks: report(n) }));
-    const runner = new JobRunner({ writer, settings: async () => ({ ...DEFAULT_SETTINGS, baseUrl: 'https://relay.test', apiKey: 'k' }), stream: relay.stream, parse: parseTaskReport });
+    const runner = new JobRunner({ writer, settings: async () => ({ ...DEFAULT_SETTINGS, baseUrl: 'https://relay.test', apiKey: 'k' }), protocols: protocolsOf({ stream: relay.stream, parse: parseTaskReport }) });
     await expect(runner.start('p', 'sora-2', 'popup')).rejects.toThrow(/Browser storage is full/);
     await runner.idle();
     expect(relay.calls).toHaveLength(0);
@@ -782,8 +855,7 @@ describe('JobRunner and a full storage', () => {
     const runner = new JobRunner({
       writer,
       settings: async () => ({ ...DEFAULT_SETTINGS, baseUrl: 'https://relay.test', apiKey: 'k' }),
-      stream: relay.stream,
-      parse: parseTaskReport,
+      protocols: protocolsOf({ stream: relay.stream, parse: parseTaskReport }),
       onFinished: (_t, turn) => finished.push(turn),
     });
     const t = await runner.start('p', 'sora-2', 'popup');
@@ -829,9 +901,9 @@ describe('JobRunner streaming', () => {
     const stream = async function* (req: ChatRequest) {
       relay.calls.push({ req });
       // Everything in one go, as one network read can carry several events…
-      yield '> ID: `task_1`\n> 生成中.\n';
-      yield '>🏃 进度 36..';
-      yield '44..';
+      yield { content: '> ID: `task_1`\n> 生成中.\n' };
+      yield { content: '>🏃 进度 36..' };
+      yield { content: '44..' };
       // …then the relay goes quiet.
       await Promise.race([gate, new Promise((_, reject) => req.signal?.addEventListener('abort', () => reject(new RelayError('cancelled', 'Cancelled'))))]);
     };

@@ -2,9 +2,9 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import { focusIdOf } from '@/utils/side-panel';
 import { Library, matches, queryTerms, queuePositions, SCAN_BATCH, searchTextOf } from '@/components/library';
-import { indexEntryOf } from '@/utils/thread-records';
-import { INDEX_KEY, threadKey } from '@/utils/storage-keys';
-import { newThread, newTurn, type Thread } from '@/utils/threads';
+import { indexEntryOf } from '@/utils/threads/records';
+import { INDEX_KEY, threadKey } from '@/utils/threads/storage-keys';
+import { newThread, newTurn, type Thread } from '@/utils/threads/model';
 
 // The pages use the browser's own API object (no polyfill): here that is wxt's fake browser.
 (globalThis as unknown as { chrome: unknown }).chrome = fakeBrowser;

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { createParser } from 'eventsource-parser';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startRelay, type Relay, type RelayJob, type ScenarioName, type ScenarioSpec } from '../relay/index';
-import { streamChat, type ChatMessage } from '../../utils/chat-stream';
-import { parseTaskReport } from '../../utils/task-report';
+import { streamChat, type ChatMessage } from '../../utils/chat/stream-client';
+import { parseTaskReport } from '../../utils/chat/report-parser';
 
 const FIXTURE = readFileSync(new URL('../fixtures/seed-stream.txt', import.meta.url), 'utf8');
 const MP4 = readFileSync(new URL('../fixtures/media/sample.mp4', import.meta.url));
@@ -272,7 +272,7 @@ describe('faults', () => {
     relay.setScenario({ name: 'open-after-stop', slow: 0 });
     let content = '';
     // Without the grace this would wait for the 60 s stall timeout (and the test time out).
-    for await (const piece of streamChat({ baseUrl: relay.url, apiKey: KEY, model: 'sora-2', messages: SEED_REQUEST.messages as ChatMessage[], finishGraceMs: 300, stallTimeoutMs: 60_000 })) content += piece;
+    for await (const piece of streamChat({ baseUrl: relay.url, apiKey: KEY, model: 'sora-2', messages: SEED_REQUEST.messages as ChatMessage[], finishGraceMs: 300, stallTimeoutMs: 60_000 })) content += piece.content ?? '';
     expect(parseTaskReport(content)).toMatchObject({ phase: 'completed', videoUrl: relay.jobs.at(-1)!.links.video });
     await expect.poll(() => relay.openStreams).toBe(0);
   });

@@ -11,7 +11,7 @@ import {
   plainHttpProblem,
   readinessProblem,
   validateSettings,
-} from '@/utils/settings';
+} from '@/utils/settings/settings';
 import { HOST_PERMISSIONS } from '../../wxt.config';
 
 describe('settings validation', () => {

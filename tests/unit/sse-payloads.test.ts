@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createSsePayloadDecoder } from '../../utils/sse-payloads';
+import { createSsePayloadDecoder } from '../../utils/chat/sse-payloads';
 
 function decode(chunks: (string | Uint8Array)[]) {
   const payloads: unknown[] = [];
@@ -18,7 +18,7 @@ describe('createSsePayloadDecoder', () => {
     expect(decoder.parsed).toBe(2);
     expect(decoder.malformed).toBe(2);
     expect(decoder.sample).toBe('{"n":');
-    expect(decoder.done).toBe(true);
+    expect(decoder.doneCount).toBe(1);
   });
 
   it('rebuilds a pretty-printed event from the lines the parser calls unknown fields', () => {
@@ -35,17 +35,23 @@ describe('createSsePayloadDecoder', () => {
   it('dispatches a last event left without its blank line, including `[DONE\\n]`', () => {
     const { payloads, decoder } = decode(['data: {"n":1}\n\ndata: [DONE\n]\n']);
     expect(payloads).toEqual([{ n: 1 }]);
-    expect(decoder.done).toBe(true);
+    expect(decoder.doneCount).toBe(1);
 
     const unterminated = decode(['data: {"n":1}']);
     expect(unterminated.payloads).toEqual([{ n: 1 }]);
-    expect(unterminated.decoder.done).toBe(false);
+    expect(unterminated.decoder.doneCount).toBe(0);
   });
 
-  it('ignores everything after [DONE]', () => {
-    const { payloads, decoder } = decode(['data: [ DONE ]\n\ndata: {"late":true}\n\n']);
-    expect(payloads).toEqual([]);
-    expect(decoder.done).toBe(true);
+  it('reports each [DONE] in order and keeps decoding after it (gpt4free-ts sends two, the report in between)', () => {
+    const seen: unknown[] = [];
+    const decoder = createSsePayloadDecoder(
+      (value, type) => seen.push(type ? { type, value } : value),
+      () => seen.push('DONE'),
+    );
+    decoder.push('data: {"step":1}\n\ndata: [ DONE ]\n\ndata: {"late":true}\n\nevent: error\ndata: {"error":"x"}\n\ndata: [DONE]\n\n');
+    decoder.end();
+    expect(seen).toEqual([{ step: 1 }, 'DONE', { late: true }, { type: 'error', value: { error: 'x' } }, 'DONE']);
+    expect(decoder.doneCount).toBe(2);
   });
 
   it('decodes bytes split inside multi-byte UTF-8 characters', () => {

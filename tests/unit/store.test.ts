@@ -12,10 +12,10 @@ import {
   MAX_WRITES_PER_SECOND,
   WRITE_RETRY_MAX_MS,
   WRITE_RETRY_MIN_MS,
-} from '@/utils/store';
-import { INDEX_KEY, SCHEMA_KEY, threadKey } from '@/utils/storage-keys';
-import { migrate, SCHEMA_VERSION, type Migration } from '@/utils/schema';
-import { newThread, type Thread } from '@/utils/threads';
+} from '@/utils/threads/store';
+import { INDEX_KEY, SCHEMA_KEY, threadKey } from '@/utils/threads/storage-keys';
+import { migrate, SCHEMA_VERSION, type Migration } from '@/utils/threads/schema';
+import { newThread, type Thread } from '@/utils/threads/model';
 
 beforeEach(() => {
   vi.restoreAllMocks();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { describeConnection } from '@/utils/connection-text';
-import { sanitizeSegment, videoFilename } from '@/utils/download-name';
+import { describeConnection } from '@/utils/relay/connection-text';
+import { sanitizeSegment, videoFilename } from '@/utils/media/download-name';
 import { formatDuration, plural } from '@/utils/format';
 
 describe('download filenames', () => {

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parseTaskReport, type ReportPhase, type TaskSnapshot } from '../../utils/task-report';
+import { parseTaskReport, type ReportPhase, type TaskSnapshot } from '../../utils/chat/report-parser';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
 const REPORTS = `${FIXTURES}reports/`;
@@ -464,5 +464,89 @@ describe('parseTaskReport on 1 MB hostile inputs', () => {
     expect(parseTaskReport(text)).toEqual(parseTaskReport(seed));
     const unterminated = '```json\n{"prompt": "' + 'x'.repeat(1_000_000);
     expect(parseTaskReport(unterminated)).toEqual({});
+  });
+});
+
+describe('parseTaskReport on the shapes real relays send', () => {
+  const BASE = 'https://relay.example.com/v1';
+
+  it('reads progress and phase from the reasoning, the video from an ```html <video> in the content (sora2api)', () => {
+    const reasoning = '**Video Generation Progress**: 30% (running)\n**Video Generation Progress**: 72% (running)\n';
+    expect(parseTaskReport('', { reasoning })).toEqual({ phase: 'generating', progress: 72 });
+    const content = "```html\n<video src='https://cdn.example.com/tmp/a1.mp4' controls></video>\n```";
+    expect(parseTaskReport(content, { reasoning })).toEqual({ phase: 'completed', progress: 100, videoUrl: 'https://cdn.example.com/tmp/a1.mp4' });
+  });
+
+  it('reads <video> with either quote, attributes in any order, a raw & and &amp; in the URL, and a poster (flow2api, grok2api)', () => {
+    const raw = "<video src='https://storage.example.com/v.mp4?X-Sig=a&Expires=1' data-media-id='m1' controls style='max-width:100%'></video>";
+    expect(parseTaskReport(raw).videoUrl).toBe('https://storage.example.com/v.mp4?X-Sig=a&Expires=1');
+    const swapped = '<video controls poster="https://cdn.example.com/p.jpg" src="https://cdn.example.com/v?id=1&amp;t=2"></video>';
+    expect(parseTaskReport(swapped)).toMatchObject({ videoUrl: 'https://cdn.example.com/v?id=1&t=2', previewUrl: 'https://cdn.example.com/p.jpg' });
+    const source = '<video controls>\n<source src="https://cdn.example.com/s.webm" type="video/webm">\n</video>\n<img src="https://cdn.example.com/s.png">';
+    expect(parseTaskReport(source)).toMatchObject({ videoUrl: 'https://cdn.example.com/s.webm', previewUrl: 'https://cdn.example.com/s.png' });
+  });
+
+  it('resolves links relative to the relay and takes a lone URL answer as the video (grok2api)', () => {
+    expect(parseTaskReport('/v1/files/video?id=abc123', { baseUrl: BASE }).videoUrl).toBe('https://relay.example.com/v1/files/video?id=abc123');
+    expect(parseTaskReport('<video controls src="/v1/files/video?id=x"></video>', { baseUrl: BASE }).videoUrl).toBe('https://relay.example.com/v1/files/video?id=x');
+    expect(parseTaskReport('https://assets.example.com/gen/abc/generated_video\n').videoUrl).toBe('https://assets.example.com/gen/abc/generated_video');
+    // Without a base a relative link is not a link; protocol-relative ones never are.
+    expect(parseTaskReport('/v1/files/video?id=abc123').videoUrl).toBeUndefined();
+    expect(parseTaskReport('//evil.example.com/v.mp4', { baseUrl: BASE }).videoUrl).toBeUndefined();
+  });
+
+  it('takes a bare media URL in running text, without the sentence punctuation around it', () => {
+    expect(parseTaskReport('视频已生成：https://cdn.example.com/x/y.mp4。').videoUrl).toBe('https://cdn.example.com/x/y.mp4');
+    expect(parseTaskReport('Done! (https://cdn.example.com/y.MP4?sig=1), enjoy').videoUrl).toBe('https://cdn.example.com/y.MP4?sig=1');
+    // A bare link that is not a media file is only a link in a sentence.
+    expect(parseTaskReport('See https://docs.example.com/help for details\n').videoUrl).toBeUndefined();
+  });
+
+  it('never takes a javascript:/data: link from a tag, a lone answer or a relative path trick', () => {
+    for (const text of [
+      '<video src="javascript:alert(1)"></video>',
+      "<video src='data:video/mp4;base64,AAAA'></video>",
+      'javascript:alert(1)',
+      '<img src="javascript:alert(1)">',
+      '/\\evil.example.com/x.mp4',
+    ]) {
+      const snap = parseTaskReport(text, { baseUrl: BASE });
+      expect(snap.videoUrl).toBeUndefined();
+      expect(snap.previewUrl).toBeUndefined();
+    }
+  });
+
+  it('reads failures from the reasoning: 错误:, ❌ 生成失败, Content Policy Violation', () => {
+    expect(parseTaskReport('', { reasoning: '生成进度: 7%\n错误: 视频生成失败: PUBLIC_ERROR_UNSAFE_GENERATION\n' })).toMatchObject({
+      phase: 'failed',
+      failure: expect.stringContaining('PUBLIC_ERROR_UNSAFE_GENERATION'),
+    });
+    expect(parseTaskReport('❌ 生成失败: 上游超时').failure).toBe('生成失败: 上游超时');
+    expect(parseTaskReport('', { reasoning: '**Content Policy Violation**: This content may violate our guardrails\n' })).toMatchObject({
+      phase: 'failed',
+      failure: expect.stringContaining('may violate our guardrails'),
+    });
+  });
+
+  it('progress in the reasoning lines of each relay', () => {
+    expect(parseTaskReport('', { reasoning: '生成进度: 7%\n' }).progress).toBe(7);
+    expect(parseTaskReport('', { reasoning: '视频正在生成 45%\n' }).progress).toBe(45);
+    // The higher progress of content and reasoning is the latest.
+    expect(parseTaskReport('> 进度 20%\n', { reasoning: '生成进度: 60%\n' }).progress).toBe(60);
+    expect(parseTaskReport('> 进度 80%\n', { reasoning: '生成进度: 60%\n' }).progress).toBe(80);
+  });
+
+  it('a step being done is not the job being done ("Upload done, queuing…")', () => {
+    expect(parseTaskReport('> Upload done, queuing…\n')).toEqual({ phase: 'queued' });
+    expect(parseTaskReport('> Upload done, queuing…\n> Progress 12%\n')).toEqual({ phase: 'generating', progress: 12 });
+    expect(parseTaskReport('> Video ready\n').phase).toBe('completed');
+  });
+
+  it('stays linear on 1 MB of hostile tags and lone-URL look-alikes', () => {
+    const junk = ['<video src="'.repeat(40_000), "<video src='x' ".repeat(40_000), '<img '.repeat(60_000), '/'.repeat(200_000), `see https://a${'.,'.repeat(150_000)}x`].join('\n');
+    expect(junk.length).toBeGreaterThan(1_000_000);
+    // A quadratic scan would run into the test's timeout here; the bench measures the growth.
+    const snap = parseTaskReport(junk, { baseUrl: BASE, reasoning: junk });
+    expect(snap.videoUrl).toBeUndefined();
   });
 });

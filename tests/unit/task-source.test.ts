@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { RelayError } from '@/utils/errors';
-import { followTaskSource, MAX_TASK_SOURCE_BYTES, readTaskSource, type FollowOptions, type TaskSourceState } from '@/utils/task-source';
+import { RelayError } from '@/utils/relay/errors';
+import { followTaskSource, MAX_TASK_SOURCE_BYTES, readTaskSource, type FollowOptions, type TaskSourceState } from '@/utils/chat/task-source';
 
 const SRC = 'https://relay.test/tasks/task_1.json';
 const VIDEO = 'https://files.test/task_1.mp4';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { renamed, restored } from '@/utils/thread-edits';
-import { newThread } from '@/utils/threads';
+import { renamed, restored } from '@/utils/threads/edits';
+import { newThread } from '@/utils/threads/model';
 
 describe('thread edits', () => {
   it('a rename is a change: it bumps updatedAt (an import keeps the newer copy by it)', () => {

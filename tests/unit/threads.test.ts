@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applySnapshot, buildMessages, lastCompletedTurn, newThread, titleFromPrompt, type Turn } from '@/utils/threads';
+import { applySnapshot, buildMessages, lastCompletedTurn, newThread, titleFromPrompt, type Turn } from '@/utils/threads/model';
 
 const turn = (over: Partial<Turn>): Turn => ({
   id: over.id ?? Math.random().toString(36),
