@@ -5,18 +5,31 @@ import type { Plugin } from 'vite';
 /**
  * Preact's only HTML sink is `dangerouslySetInnerHTML`, which this project never uses. Replacing
  * that one assignment with a throw removes every innerHTML write from the shipped code, so no
- * future slip can render server text as HTML (and `web-ext lint` has nothing to flag).
+ * future slip can render server text as HTML (and `web-ext lint` has nothing to flag). If Preact's
+ * code no longer looks as expected, the build fails rather than ship the sink unnoticed.
  */
-function noInnerHtml(): Plugin {
+export function noInnerHtml(): Plugin {
   const sink = /\(([\w$]+)\.innerHTML=([\w$]+)\.__html\)/g;
   return {
     name: 'sora-threads:no-inner-html',
     enforce: 'pre',
     transform(code, id) {
-      if (!/[\\/]preact[\\/]dist[\\/]/.test(id) || !code.includes('.innerHTML=')) return null;
-      return { code: code.replace(sink, "(()=>{throw Error('dangerouslySetInnerHTML is disabled')})()"), map: null };
+      if (!/[\\/]preact[\\/]dist[\\/][^\\/?]+\.m?js(?:\?.*)?$/.test(id)) return null;
+      const out = code.replace(sink, "(()=>{throw Error('dangerouslySetInnerHTML is disabled')})()");
+      if (out === code) throw new Error(`Preact changed: its dangerouslySetInnerHTML sink was not found in ${id}; update noInnerHtml in wxt.config.ts`);
+      if (/\.innerHTML\s*=(?!=)/.test(out)) throw new Error(`Preact changed: ${id} still writes innerHTML after noInnerHtml; update it in wxt.config.ts`);
+      return { code: out, map: null };
     },
   };
+}
+
+/**
+ * Whether a build carries the hooks the e2e suite drives the extension by (the background's
+ * `globalThis.soraThreads`, for the context menu a test cannot click). Store packages
+ * (`wxt zip`) never do; `wxt build`, which the tests load, does.
+ */
+export function withTestHooks(argv: readonly string[] = process.argv): boolean {
+  return !argv.slice(2).includes('zip');
 }
 
 /** What the extension may use; also decides which of the polyfill's API tables are kept. */
@@ -90,6 +103,7 @@ export default defineConfig({
     },
   }),
   vite: () => ({
+    define: { __SORA_TEST_HOOKS__: JSON.stringify(withTestHooks()) },
     plugins: [preact({ prerender: { enabled: false } }), noInnerHtml(), pruneWebextPolyfill([...PERMISSIONS, ...OPEN_NAMESPACES])],
     build: {
       rollupOptions: {

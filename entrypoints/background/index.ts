@@ -8,8 +8,7 @@ import { migrate } from '@/utils/threads/schema';
 import { loadSettings, plainHttpProblem, readinessProblem, watchSettings } from '@/utils/settings/settings';
 import { currentLang, initI18n, pickLang, t } from '@/utils/i18n';
 import { ThreadWriter } from '@/utils/threads/store';
-import { isThread } from '@/utils/threads/records';
-import { isInFlight } from '@/utils/threads/model';
+import { renamed, restored, titleText } from '@/utils/threads/edits';
 import { testConnection } from '@/utils/relay/test-connection';
 import { onContextMenuClick, registerContextMenu } from './context-menu';
 import { createEngine } from './engine';
@@ -19,6 +18,9 @@ const OPEN_PANEL_COMMAND = 'open-side-panel';
 
 /** A duration or size from a page: a short plain token, or nothing (the relay's default). */
 const jobValue = (v: unknown): string | undefined => (typeof v === 'string' && /^[\w.-]{1,20}$/.test(v) ? v : undefined);
+
+/** Replaced at build time (wxt.config.ts): false in store packages. */
+declare const __SORA_TEST_HOOKS__: boolean;
 
 export default defineBackground({
   // A classic worker is built on its own as one file: nothing is shared with (and split across
@@ -97,21 +99,16 @@ export default defineBackground({
       retry: async ({ threadId, turnId }) => (await keySafe(), runner.retry(threadId, turnId)),
       followAgain: async ({ threadId, turnId }) => (await runner.followAgain(threadId, turnId), null),
       deleteThread: async ({ threadId }) => (await runner.remove(threadId), null),
-      // Undo of a delete from the side panel: the record it showed comes back as it was, except
-      // that a request the delete aborted is no longer running.
       restoreThread: async ({ thread }) => {
-        if (!isThread(thread)) throw new Error(t('cannotRestore'));
-        if (await writer.get(thread.id)) throw new Error(t('stillExists'));
-        const now = Date.now();
-        const turns = thread.turns.map((t) => (isInFlight(t.status) ? { ...t, status: 'cancelled' as const, finishedAt: now } : t));
-        await writer.put({ ...thread, turns }, { immediate: true, revive: true });
+        const back = restored(thread, Date.now());
+        if (await writer.get(back.id)) throw new Error(t('stillExists'));
+        await writer.put(back, { immediate: true, revive: true });
         runner.pump();
         return null;
       },
       renameThread: async ({ threadId, title }) => {
-        const text = String(title).replace(/\s+/g, ' ').trim().slice(0, 200);
-        if (!text) throw new Error(t('titleNeeded'));
-        if (!(await writer.update(threadId, (t) => ({ ...t, title: text }), { immediate: true }))) throw new Error(t('threadGone'));
+        const text = titleText(title);
+        if (!(await writer.update(threadId, (x) => renamed(x, text, Date.now()), { immediate: true }))) throw new Error(t('threadGone'));
         return null;
       },
       importThreads: ({ threads }) => importInto(writer, threads),
@@ -141,11 +138,14 @@ export default defineBackground({
     });
 
     // The e2e suite drives the context menu the way the browser does, through the same function
-    // the listener calls; only code running inside this worker can reach it.
-    (globalThis as { soraThreads?: unknown }).soraThreads = {
-      contextMenuClick: (info: { menuItemId: string; selectionText?: string }, tab?: { windowId?: number }) =>
-        onContextMenuClick(runner, ready(), info, tab).then((t) => t?.id),
-    };
+    // the listener calls; only code running inside this worker can reach it, and store packages
+    // are built without it (see withTestHooks in wxt.config.ts).
+    if (__SORA_TEST_HOOKS__) {
+      (globalThis as { soraThreads?: unknown }).soraThreads = {
+        contextMenuClick: (info: { menuItemId: string; selectionText?: string }, tab?: { windowId?: number }) =>
+          onContextMenuClick(runner, ready(), info, tab).then((t) => t?.id),
+      };
+    }
 
     // Wakes a worker Chrome stopped mid-job: start-up recovery runs (above), and every tick makes
     // sure each unfinished turn is being streamed or followed on its task source.

@@ -77,6 +77,9 @@ function Options() {
   const [tested, setTested] = useState<Tested | null>(null);
   const [showKey, setShowKey] = useState(false);
   const [testing, setTesting] = useState(false);
+  /** The form as it is now, for answers that arrive after the user typed on. */
+  const current = useRef<Settings | null>(null);
+  current.current = s;
 
   useEffect(
     () =>
@@ -130,15 +133,22 @@ function Options() {
     setErrors(errs);
     setStatus(null);
     if (errs.baseUrl) return setTested({ ok: false, title: t('urlFirst') });
+    // Like Save: the key goes to a host only with its permission, asked for inside the click.
+    const granted = isLocalOrigin(next.baseUrl) ? Promise.resolve(true) : browser.permissions.request({ origins: [originPattern(next.baseUrl)] });
     setTesting(true);
     setTested(null);
     try {
+      if (!(await granted)) return setTested({ ok: false, title: t('testPermissionDenied', { host: new URL(next.baseUrl).host }) });
       const r = await send('testConnection', { baseUrl: next.baseUrl, apiKey: next.apiKey, plainHttpOrigin: next.plainHttpOrigin });
+      // Typed on meanwhile: the answer is about a relay or key no longer in the form.
+      const now = current.current && normalizeSettings(current.current);
+      if (!now || now.baseUrl !== next.baseUrl || now.apiKey !== next.apiKey) return;
       const text = describeConnection(r, next.protocol);
       if (r.ok) {
         const models = r.models.length ? r.models : [...DEFAULT_MODELS];
         const videosFlavour = r.videos ?? '';
-        setS({ ...s, models, videosFlavour });
+        // Onto the form as it is now: edits made while the test ran are kept.
+        setS((cur) => cur && { ...cur, models, videosFlavour });
         // The relay's list reaches the popup at once when these are the settings in use.
         const cur = saved.current;
         if (cur && cur.baseUrl === next.baseUrl && cur.apiKey === next.apiKey) {

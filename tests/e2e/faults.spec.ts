@@ -304,11 +304,16 @@ test('4. HTTP 400/401/403/404/429/500, with JSON and with plain-text bodies: the
   expect(relay.chatRequests()).toHaveLength(all.length);
 });
 
-test('5 + 6 + 7. an error object mid-stream, malformed chunks between good ones, a 5 MB answer', async ({ openPage, relay }) => {
+test('5 + 6 + 7. an error object mid-stream, malformed chunks between good ones, a 1.5 MB answer, and one past the 2 MB cap', async ({ openPage, relay }) => {
   test.setTimeout(90_000);
   const panel = await setUp(openPage, relay);
-  relay.enqueue({ name: 'stream-error', slow: 0.3 }, { name: 'malformed', slow: 0.3 }, { name: 'big', slow: 0.3 });
-  const [streamError, malformed, big] = await generateInOrder(panel, relay, ['error mid-stream', 'malformed chunks', 'five megabytes']);
+  relay.enqueue(
+    { name: 'stream-error', slow: 0.3 },
+    { name: 'malformed', slow: 0.3 },
+    { name: 'big', slow: 0.3, sizeBytes: 1_500_000 },
+    { name: 'big', slow: 0.3, sizeBytes: 3_000_000 },
+  );
+  const [streamError, malformed, big, huge] = await generateInOrder(panel, relay, ['error mid-stream', 'malformed chunks', 'one and a half megabytes', 'three megabytes']);
 
   const failed = await waitForTurn(panel, streamError!, finished);
   expect(failed).toMatchObject({ status: 'failed', error: { kind: 'server', serverMessage: 'upstream service error: generation aborted' } });
@@ -320,12 +325,20 @@ test('5 + 6 + 7. an error object mid-stream, malformed chunks between good ones,
   expect(await waitForTurn(panel, malformed!, finished)).toMatchObject({ status: 'completed', videoUrl: relay.jobs[1]!.links.video, sid: relay.jobs[1]!.sid });
   await expect(article(panel, 'malformed chunks').getByText('Completed', { exact: true })).toBeVisible();
 
-  const huge = await waitForTurn(panel, big!, finished, 60_000);
-  expect(huge).toMatchObject({ status: 'completed', videoUrl: relay.jobs[2]!.links.video, sid: relay.jobs[2]!.sid });
-  expect(huge.contentLength).toBeGreaterThan(4_900_000);
-  await expect(article(panel, 'five megabytes').getByText('Completed', { exact: true })).toBeVisible();
-  await expect(article(panel, 'five megabytes').locator('video')).toHaveAttribute('src', relay.jobs[2]!.links.video);
-  expect(relay.chatRequests()).toHaveLength(3);
+  const large = await waitForTurn(panel, big!, finished, 60_000);
+  expect(large).toMatchObject({ status: 'completed', videoUrl: relay.jobs[2]!.links.video, sid: relay.jobs[2]!.sid });
+  expect(large.contentLength).toBeGreaterThan(1_450_000);
+  await expect(article(panel, 'one and a half megabytes').getByText('Completed', { exact: true })).toBeVisible();
+  await expect(article(panel, 'one and a half megabytes').locator('video')).toHaveAttribute('src', relay.jobs[2]!.links.video);
+
+  // Past the cap the stream is stopped: a failure that says why, what came before kept.
+  const capped = await waitForTurn(panel, huge!, finished, 60_000);
+  expect(capped).toMatchObject({ status: 'failed', error: { kind: 'protocol' }, taskId: relay.jobs[3]!.taskId });
+  expect(capped.contentLength).toBeGreaterThan(2_000_000);
+  expect(capped.contentLength).toBeLessThan(2_300_000);
+  await expect(article(panel, 'three megabytes')).toContainText('The relay’s answer passed 2 MB without finishing, so it was stopped');
+  await expect.poll(() => relay.openStreams).toBe(0);
+  expect(relay.chatRequests()).toHaveLength(4);
 });
 
 test('9. a javascript: link and HTML-looking server text: never a link, never markup', async ({ openPage, relay }) => {

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Page, Worker } from '@playwright/test';
 import { expect, test } from './fixtures';
@@ -144,6 +146,58 @@ test('options: a relay on plain http:// elsewhere than this machine is saved onl
   await options.getByRole('button', { name: 'Save' }).click();
   await expect(options.getByText('http:// would send your API key to other.lan.test unencrypted')).toBeVisible();
   expect(await stored(serviceWorker, 'settings')).toMatchObject({ baseUrl: 'http://relay.lan.test:8080' });
+});
+
+test('options: Test connection asks for the host permission first, and keeps what was typed while it ran', async ({ context, openPage, extensionId }) => {
+  // A relay on another loopback address (not granted at install), slow to list its models, and
+  // without CORS headers: only a host permission lets the extension read it.
+  const seen: string[] = [];
+  const slow = createServer((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    setTimeout(() => res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ data: [{ id: 'm-1' }, { id: 'm-2' }] })), 1500);
+  });
+  await new Promise<void>((r) => slow.listen(0, '127.0.0.2', r));
+  const url = `http://127.0.0.2:${(slow.address() as AddressInfo).port}`;
+  try {
+    const options = await openPage('options');
+    await options.getByRole('textbox', { name: 'API base URL' }).fill(url);
+    await options.getByLabel('API key', { exact: true }).fill('sk-slow');
+
+    // The browser's prompt, answered "Deny" (a test cannot click it): nothing is sent.
+    await options.evaluate(() => {
+      const p = (globalThis as unknown as { chrome: { permissions: { request: unknown } } }).chrome.permissions;
+      const asked: unknown[] = [];
+      (globalThis as unknown as { __asked: unknown[] }).__asked = asked;
+      p.request = (what: unknown, done?: (ok: boolean) => void) => (asked.push(what), done?.(false), Promise.resolve(false));
+    });
+    await options.getByRole('button', { name: 'Test connection' }).click();
+    await expect(options.getByText(`Not tested: Sora Threads needs permission to reach ${new URL(url).host} to test it.`)).toBeVisible();
+    expect(await options.evaluate(() => (globalThis as unknown as { __asked: unknown[] }).__asked)).toEqual([{ origins: ['http://127.0.0.2/*'] }]);
+    expect(seen).toEqual([]);
+
+    // Granted (the way chrome://extensions grants a site, so the page's own request resolves at once).
+    await options.reload();
+    const settingsPage = await context.newPage();
+    await settingsPage.goto('chrome://extensions/');
+    await settingsPage.evaluate(
+      ([id, pattern]) => (globalThis as unknown as { chrome: { developerPrivate: { addHostPermission(id: string, p: string): Promise<void> } } }).chrome.developerPrivate.addHostPermission(id, pattern),
+      [extensionId, 'http://127.0.0.2/*'] as const,
+    );
+    await settingsPage.close();
+    await options.getByRole('textbox', { name: 'API base URL' }).fill(url);
+    await options.getByLabel('API key', { exact: true }).fill('sk-slow');
+    await options.getByRole('button', { name: 'Test connection' }).click();
+    await expect(options.getByRole('button', { name: 'Testing…' })).toBeVisible();
+    // Typed while the relay takes its time.
+    await options.getByRole('combobox', { name: 'Model' }).fill('typed-meanwhile');
+    await options.getByRole('spinbutton', { name: 'Videos at once' }).fill('4');
+    await expect(options.getByText('Connection OK. 2 models found.')).toBeVisible();
+    await expect(options.getByRole('combobox', { name: 'Model' })).toHaveValue('typed-meanwhile');
+    await expect(options.getByRole('spinbutton', { name: 'Videos at once' })).toHaveValue('4');
+    expect(seen).toContain('GET /v1/models');
+  } finally {
+    await new Promise<void>((r) => slow.close(() => r()));
+  }
 });
 
 test('generate → progress rises → the relay’s video → Download (same bytes) → Copy link → delete and undo', async ({

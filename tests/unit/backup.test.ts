@@ -1,4 +1,7 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { browser } from 'wxt/browser';
+import { describeError } from '@/utils/relay/error-text';
+import { INDEX_KEY } from '@/utils/threads/storage-keys';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import { buildExport, importInto, planMerge, sanitizeThread } from '@/utils/threads/backup';
 import { parseImport } from '@/utils/threads/backup-file';
@@ -66,6 +69,16 @@ describe('export / import', () => {
     expect(b!.previewUrl).toBeUndefined();
   });
 
+  it('says what became of turns that were running or waiting when the file was made (not "Connection lost")', () => {
+    const t = done('a', 1);
+    t.turns.push({ ...t.turns[0]!, id: 'turn_run', status: 'generating', videoUrl: undefined }, { ...t.turns[0]!, id: 'turn_wait', status: 'pending', content: '' });
+    const [, running, waiting] = sanitizeThread(t).turns;
+    expect(running).toMatchObject({ status: 'interrupted', error: { kind: 'interrupted', message: expect.stringMatching(/still running when the history was exported; it may have finished on the relay/) } });
+    expect(describeError(running!.error!).title).toBe('Stopped before it finished');
+    expect(waiting).toMatchObject({ status: 'cancelled', error: { kind: 'cancelled', message: 'This prompt was still waiting in line when the history was exported, so it was never sent.' } });
+    expect([running, waiting].map((x) => describeError(x!.error!).title)).not.toContain('Connection lost');
+  });
+
   it('merges: adds new threads, updates older copies, keeps what is newer here', () => {
     const mine = done('mine', 1, 1000);
     const theirsNewer = { ...mine, title: 'renamed', updatedAt: mine.updatedAt + 5 };
@@ -110,4 +123,44 @@ describe('export / import', () => {
     expect((await readThreads([t.id])).value).toEqual([t]);
     expect((await readIndex()).map((e) => e.id)).toEqual([t.id]);
   });
+
+  it('an import writes the index once, not once per thread', async () => {
+    const indexWrites: number[] = [];
+    const w = new ThreadWriter(async (items) => {
+      if (INDEX_KEY in items) indexWrites.push((items[INDEX_KEY] as unknown[]).length);
+      await browser.storage.local.set(items);
+    });
+    await w.load();
+    const mine = done('mine', 0, 500);
+    await w.put(mine, { immediate: true });
+    indexWrites.length = 0;
+    const threads = Array.from({ length: 250 }, (_, i) => done(`t${i}`, i + 1, 1000 + i));
+    expect(await importInto(w, threads)).toEqual({ added: 250, updated: 0, unchanged: 0 });
+    expect(indexWrites).toEqual([251]);
+    const index = await readIndex();
+    expect(index).toHaveLength(251);
+    expect(index[0]!.title).toBe('t249'); // newest first
+    expect(index[250]!.id).toBe(mine.id);
+    expect((await readThreads(index.map((e) => e.id))).value).toHaveLength(251);
+  });
+
+  it('a storage failure in the middle of an import is reported, and leaves the history as it was', async () => {
+    let calls = 0;
+    const w = new ThreadWriter(async (items) => {
+      // The second batch of an import does not fit.
+      if (Object.keys(items).length > 50 && ++calls === 2) throw new Error('QUOTA_BYTES quota exceeded');
+      await browser.storage.local.set(items);
+    });
+    await w.load();
+    const mine = done('mine', 0, 500);
+    await w.put(mine, { immediate: true });
+    const before = await browser.storage.local.get(null);
+    const newer = { ...mine, title: 'renamed in the file', updatedAt: mine.updatedAt + 10 };
+    const threads = [newer, ...Array.from({ length: 150 }, (_, i) => done(`t${i}`, i + 1, 1000 + i))];
+    await expect(importInto(w, threads)).rejects.toThrow(/Browser storage is full/);
+    expect(await browser.storage.local.get(null)).toEqual(before);
+    expect(w.entries().map((e) => e.id)).toEqual([mine.id]);
+    expect((await w.get(mine.id))?.title).toBe('mine');
+  });
 });
+

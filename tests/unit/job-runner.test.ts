@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import { browser } from 'wxt/browser';
 import { JobRunner } from '@/utils/runner/runner';
-import { chatProtocol, FOLLOW_DEADLINE_MS, type ChatProtocolDeps } from '@/utils/chat/chat-protocol';
+import { chatProtocol, FOLLOW_DEADLINE_MS, MAX_ANSWER_CHARS, type ChatProtocolDeps } from '@/utils/chat/chat-protocol';
 import { jobsProtocol } from '@/utils/jobs/jobs-protocol';
 import { createWakeAlarm, RECOVER_ALARM, RECOVER_PERIOD_MIN } from '@/utils/runner/keep-alive';
 import { RelayError } from '@/utils/relay/errors';
@@ -255,6 +255,32 @@ describe('JobRunner', () => {
     expect(notes).toHaveLength(2);
     expect(notes.join('\n')).not.toContain(KEY);
     vi.restoreAllMocks();
+  });
+
+  it('an answer that passes 2 MB (content and reasoning together) fails with a clear message; the stream is stopped and what came is kept', async () => {
+    const filler = '.'.repeat(256 * 1024);
+    let pulled = 0;
+    const relay = fakeRelay(() => ({ chunks: [] }));
+    relay.stream = async function* (req: ChatRequest): AsyncGenerator<ChatDelta> {
+      relay.calls.push({ req });
+      yield { content: '> ID: `task_big`\n> 生成中.\n' };
+      // An answer that never ends, half of it reasoning.
+      for (;;) {
+        pulled++;
+        yield pulled % 2 ? { reasoning: filler } : { content: filler };
+      }
+    };
+    const { runner, finished } = await setup(relay);
+    const t = await runner.start('big', 'sora-2', 'popup');
+    await runner.idle();
+    const turn = (await stored(t.id)).turns[0]!;
+    expect(turn).toMatchObject({ status: 'failed', taskId: 'task_big', error: { kind: 'protocol' } });
+    expect(turn.error!.message).toBe('The relay’s answer passed 2 MB without finishing, so it was stopped: no video report is that long. What came before is kept.');
+    const size = turn.content.length + (turn.reasoning?.length ?? 0);
+    expect(size).toBeGreaterThan(MAX_ANSWER_CHARS);
+    expect(size).toBeLessThanOrEqual(MAX_ANSWER_CHARS + filler.length + 100);
+    expect(pulled).toBe(Math.ceil(MAX_ANSWER_CHARS / filler.length)); // then no more was read
+    expect(finished).toEqual(['failed']);
   });
 
   it('an answer that ends without a video link is a failure, not a success', async () => {
@@ -625,6 +651,26 @@ describe('JobRunner recovery and resume', () => {
     expect(follow.calls.map((c) => c.url)).toEqual([SOURCE]);
     expect(seen.find((x) => x.resume)?.resume).toEqual({ reason: 'network', since: expect.any(Number) });
     expect((await stored(t.id)).turns[0]).toMatchObject({ status: 'completed', videoUrl: 'https://files.test/9.mp4', content: head.join('') });
+  });
+
+  it('the live progress of a stream that goes on from its task source is cleared when the job ends there', async () => {
+    const relay = fakeRelay(() => ({ chunks: head, fail: new RelayError('network', 'Network error: network error'), gapMs: 60 }));
+    const follow = fakeFollow([done9]);
+    const writer = new ThreadWriter();
+    await writer.load();
+    const live = new Map<string, unknown>();
+    const runner = new JobRunner({
+      writer,
+      settings: async () => ({ ...DEFAULT_SETTINGS, baseUrl: 'https://relay.test', apiKey: 'sk-1' }),
+      protocols: protocolsOf({ stream: relay.stream, parse: parseTaskReport, follow: follow.follow }),
+      onLive: (turnId, progress) => void (progress ? live.set(turnId, progress) : live.delete(turnId)),
+    });
+    const t = await runner.start('p', 'sora-2', 'popup');
+    await vi.waitFor(() => expect(live.size).toBe(1));
+    await runner.idle();
+    expect((await stored(t.id)).turns[0]!.status).toBe('completed');
+    expect(follow.calls).toHaveLength(1);
+    expect([...live.keys()]).toEqual([]);
   });
 
   it('a stall with a task source resumes from it; without one it fails as a timeout that says what to expect', async () => {

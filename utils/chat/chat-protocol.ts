@@ -21,6 +21,12 @@ export interface ChatProtocolDeps {
   canRead?: (url: string) => Promise<boolean>;
 }
 
+/**
+ * An answer longer than this (content and reasoning together) is not a video report but a relay
+ * gone wrong, or a hostile one: the turn fails instead of filling memory and storage.
+ */
+export const MAX_ANSWER_CHARS = 2 * 1024 * 1024;
+
 /** How long after a request left a job may still be followed on its task source. */
 export const FOLLOW_DEADLINE_MS = 3 * 60 * 60_000;
 
@@ -109,6 +115,7 @@ async function stream(deps: ChatProtocolDeps, run: TurnRun): Promise<TurnEnd> {
     for await (const delta of deltas) {
       if (delta.content !== undefined) content += delta.content;
       if (delta.reasoning !== undefined) reasoning += delta.reasoning;
+      if (content.length + reasoning.length > MAX_ANSWER_CHARS) throw new RelayError('protocol', words('answerTooLarge', { size: '2 MB' }));
       await absorb(false);
     }
   } catch (err) {

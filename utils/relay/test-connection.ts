@@ -42,6 +42,8 @@ async function listModels(
       headers: { Authorization: `Bearer ${apiKey}`, Accept: 'application/json' },
       credentials: 'omit',
       cache: 'no-store',
+      // Never follow a redirect with the key: it would carry it to wherever the relay points.
+      redirect: 'manual',
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (e) {
@@ -51,6 +53,11 @@ async function listModels(
       kind: timedOut ? 'timeout' : 'network',
       message: timedOut ? t('conn_noAnswerIn', { s: timeoutMs / 1000 }) : t('conn_cannotReach', { origin: new URL(url).origin }),
     };
+  }
+  // A browser hides the redirect (an opaque answer, status 0); other fetches show the 3xx.
+  if (res.type === 'opaqueredirect' || (res.status >= 300 && res.status < 400)) {
+    void res.body?.cancel().catch(() => {});
+    return { ok: false, kind: 'not-found', message: t('conn_redirect', { origin: new URL(url).origin }) };
   }
   const body = await res.text().catch(() => '');
   if (!res.ok) {

@@ -26,23 +26,35 @@ export function buildExport(threads: readonly Thread[], apiKey = '', now = new D
 
 /**
  * Imported data is outside input: links must be http(s), and a job that was running when the
- * file was made is not running here — it becomes interrupted, never re-sent (it costs money).
+ * file was made is not running here — it becomes interrupted, never re-sent (it costs money); one
+ * still waiting in line was never sent, and says so.
  */
 export function sanitizeThread(t: Thread): Thread {
-  return { ...t, turns: t.turns.map(sanitizeTurn) };
+  return {
+    ...t,
+    turns: t.turns.map((turn) => {
+      const out = safeLinks(turn);
+      if (isInFlight(out.status)) return { ...out, status: 'interrupted', error: { kind: 'interrupted', message: words('exportedRunning') } };
+      if (isActive(out.status)) return { ...out, status: 'cancelled', error: { kind: 'cancelled', message: words('exportedPending') } };
+      return out;
+    }),
+  };
 }
 
-function sanitizeTurn(turn: Turn): Turn {
+/** Only http(s) links survive in a thread handed in from outside the background. */
+export function sanitizeLinks(t: Thread): Thread {
+  return { ...t, turns: t.turns.map(safeLinks) };
+}
+
+function safeLinks(turn: Turn): Turn {
   const out: Turn = { ...turn };
   for (const k of ['videoUrl', 'previewUrl', 'taskPageUrl', 'taskSourceUrl'] as const) {
     const safe = safeHttpUrl(out[k]);
     if (safe) out[k] = safe;
     else delete out[k];
   }
-  if (isActive(out.status)) {
-    out.status = isInFlight(out.status) ? 'interrupted' : 'cancelled';
-    out.error ??= { kind: 'network', message: words('exportedRunning') };
-  }
+  const access = safeHttpUrl(out.error?.needsAccess);
+  if (out.error?.needsAccess !== undefined && !access) out.error = { ...out.error, needsAccess: undefined };
   return out;
 }
 
@@ -74,7 +86,10 @@ export function planMerge(existing: ReadonlyMap<string, Thread>, incoming: reado
 
 interface ThreadStoreLike {
   get(id: string): Promise<Thread | undefined>;
-  put(t: Thread, opts: { immediate?: boolean; revive?: boolean }): Promise<void>;
+  /** The threads in the history (a record the index does not list is not one of them). */
+  entries(): readonly { id: string }[];
+  /** All in one go (one index write); rejects, having changed nothing, when storage refuses. */
+  putMany(threads: readonly Thread[]): Promise<void>;
 }
 
 /**
@@ -85,12 +100,13 @@ export async function importInto(store: ThreadStoreLike, threads: readonly unkno
   const bad = threads.findIndex((t) => !isThread(t));
   if (bad !== -1) throw new Error(words('file_thread_damaged', { n: bad + 1 }));
   const clean = (threads as Thread[]).map(sanitizeThread);
+  const listed = new Set(store.entries().map((e) => e.id));
   const existing = new Map<string, Thread>();
   for (const id of new Set(clean.map((t) => t.id))) {
-    const t = await store.get(id);
+    const t = listed.has(id) ? await store.get(id) : undefined;
     if (t) existing.set(id, t);
   }
   const { write, counts } = planMerge(existing, clean);
-  for (const t of write) await store.put(t, { immediate: true, revive: true });
+  await store.putMany(write);
   return counts;
 }

@@ -5,6 +5,7 @@ import { indexEntryOf, sameIndexEntry, type IndexEntry } from './records';
 import type { Thread } from './model';
 import {
   loadIndex,
+  newestFirst,
   readThread,
   readThreads,
   STORAGE_PROBLEM_KEY,
@@ -45,6 +46,9 @@ export class HistoryUnavailableError extends Error {
 }
 
 type WriterState = { kind: 'unloaded' } | { kind: 'ready' } | { kind: 'failed'; detail: string } | { kind: 'readonly' };
+
+/** Threads per storage call when many are stored at once (an import): bounded calls, few of them. */
+const PUT_MANY_BATCH = 100;
 
 /** Minimum gap between two durable writes of one thread while it streams. */
 export const WRITE_INTERVAL_MS = 200;
@@ -259,6 +263,53 @@ export class ThreadWriter {
     }
     this.pending.delete(id);
     this.succeeded(id);
+  }
+
+  /**
+   * Stores many threads at once (an import): their records in batches, then the index once — not
+   * one index rewrite per thread. All or nothing as far as storage allows: on a failure the
+   * records already written are put back as they were and a StorageWriteError is thrown.
+   */
+  async putMany(threads: readonly Thread[]): Promise<void> {
+    const refused = this.refusal();
+    if (refused) throw refused;
+    if (!threads.length) return;
+    const before = new Map(threads.map((t) => [t.id, this.latest.get(t.id)]));
+    const listed = new Map(this.index.map((e) => [e.id, e]));
+    for (const t of threads) listed.set(t.id, indexEntryOf(t));
+    const index = [...listed.values()].sort(newestFirst);
+    const previousIndex = this.index;
+    const written: Thread[] = [];
+    try {
+      for (let i = 0; i < threads.length; i += PUT_MANY_BATCH) {
+        const batch = threads.slice(i, i + PUT_MANY_BATCH);
+        await this.set(Object.fromEntries(batch.map((t) => [threadKey(t.id), t])));
+        written.push(...batch);
+      }
+      // Set before the await: writes of running jobs meanwhile build on this index.
+      this.index = index;
+      await this.set({ [INDEX_KEY]: index });
+    } catch (err) {
+      if (this.index === index) this.index = previousIndex;
+      const restore: Record<string, unknown> = {};
+      const gone: string[] = [];
+      for (const t of written) {
+        const was = before.get(t.id);
+        if (was) restore[threadKey(t.id)] = was;
+        else gone.push(threadKey(t.id));
+      }
+      await Promise.all([
+        Object.keys(restore).length ? this.set(restore) : undefined,
+        gone.length ? browser.storage.local.remove(gone) : undefined,
+      ]).catch(() => {});
+      this.onWriteError(err, threads[0]!.id);
+      throw new StorageWriteError(err);
+    }
+    for (const t of threads) {
+      this.removed.delete(t.id);
+      this.latest.set(t.id, t);
+      this.pending.delete(t.id);
+    }
   }
 
   /** The index with this summary, or the same array when nothing changed. */
