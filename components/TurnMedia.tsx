@@ -91,23 +91,22 @@ export function Media(props: { turn: Turn; remote?: string; poster?: string; lab
   const [ratio, setRatio] = useState(() => knownRatio(turn.id) ?? (turn.echo?.orientation === 'landscape' ? 16 / 9 : 9 / 16));
   return (
     <div class="media" ref={ref} style={{ aspectRatio: String(ratio) }}>
-      {src && (
-        <video
-          controls
-          playsInline
-          preload={seen ? 'metadata' : 'none'}
-          src={src}
-          poster={poster}
-          aria-label={label}
-          onLoadedMetadata={(e) => {
-            const v = e.currentTarget;
-            if (!v.videoWidth || !v.videoHeight) return;
-            const r = Math.round((v.videoWidth / v.videoHeight) * 1000) / 1000;
-            rememberRatio(turn.id, r);
-            setRatio(r);
-          }}
-        />
-      )}
+      {/* Always the player (its poster while far): the source comes once it is known. */}
+      <video
+        controls
+        playsInline
+        preload={seen ? 'metadata' : 'none'}
+        src={src}
+        poster={poster}
+        aria-label={label}
+        onLoadedMetadata={(e) => {
+          const v = e.currentTarget;
+          if (!v.videoWidth || !v.videoHeight) return;
+          const r = Math.round((v.videoWidth / v.videoHeight) * 1000) / 1000;
+          rememberRatio(turn.id, r);
+          setRatio(r);
+        }}
+      />
     </div>
   );
 }

@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { BrowserContext, CDPSession, Page } from '@playwright/test';
 import { expect, test } from './fixtures';
-import { configureRelay } from './helpers';
+import { configureRelay, expectPlayer } from './helpers';
 import { alarm, RECOVER_ALARM, wakeByAlarm, wakeByMessage, workerControl } from './worker-control';
 import type { Relay, ScenarioSpec } from '../relay/index';
 import type { Thread, Turn } from '../../utils/threads/model';
@@ -219,7 +219,7 @@ test('2. the relay drops the connection mid-stream: resumed from the task source
   expect(resumed).toMatchObject({ status: 'completed', videoUrl: relay.jobs[0]!.links.video, progress: 100 });
   expect(await resumes()).toContainEqual(expect.stringMatching(/^The connection to the relay dropped\. Following the job/));
   await expect(article(panel, 'drop with source').getByText('Completed', { exact: true })).toBeVisible();
-  await expect(article(panel, 'drop with source').locator('video')).toHaveAttribute('src', relay.jobs[0]!.links.video);
+  await expectPlayer(article(panel, 'drop with source'), relay.jobs[0]!.links.video);
 
   const failed = await waitForTurn(panel, without!, finished);
   expect(failed).toMatchObject({ status: 'failed', error: { kind: 'network' }, taskId: relay.jobs[1]!.taskId });
@@ -267,7 +267,7 @@ test('3b. the answer ends with its finish_reason but the relay never sends [DONE
   expect(await waitForTurn(panel, threadId, finished, 20_000)).toMatchObject({ status: 'completed', videoUrl: relay.jobs[0]!.links.video, progress: 100 });
   const box = article(panel, 'open after stop');
   await expect(box.getByText('Completed', { exact: true })).toBeVisible();
-  await expect(box.locator('video')).toHaveAttribute('src', relay.jobs[0]!.links.video);
+  await expectPlayer(box, relay.jobs[0]!.links.video);
   // The client closed the socket the relay held open.
   await expect.poll(() => relay.openStreams).toBe(0);
   expect(relay.chatRequests()).toHaveLength(1);
@@ -329,7 +329,7 @@ test('5 + 6 + 7. an error object mid-stream, malformed chunks between good ones,
   expect(large).toMatchObject({ status: 'completed', videoUrl: relay.jobs[2]!.links.video, sid: relay.jobs[2]!.sid });
   expect(large.contentLength).toBeGreaterThan(1_450_000);
   await expect(article(panel, 'one and a half megabytes').getByText('Completed', { exact: true })).toBeVisible();
-  await expect(article(panel, 'one and a half megabytes').locator('video')).toHaveAttribute('src', relay.jobs[2]!.links.video);
+  await expectPlayer(article(panel, 'one and a half megabytes'), relay.jobs[2]!.links.video);
 
   // Past the cap the stream is stopped: a failure that says why, what came before kept.
   const capped = await waitForTurn(panel, huge!, finished, 60_000);
@@ -546,7 +546,7 @@ test('13. a task source on a host the extension may not read: the turn says so a
     await allow.click();
     expect(await waitForTurn(panel, seeded!.id, finished)).toMatchObject({ status: 'completed', videoUrl: video, taskId: 'task_seed0' });
     await expect(box.getByText('Completed', { exact: true })).toBeVisible();
-    await expect(box.locator('video')).toHaveAttribute('src', video);
+    await expectPlayer(box, video);
     expect(source.polls.length).toBeGreaterThan(1);
     expect(relay.chatRequests()).toHaveLength(0);
   } finally {

@@ -27,7 +27,8 @@ test('generate from the popup, close it, and watch the job finish in the side pa
 
   const job = relay.jobs[0]!;
   const video = thread.locator('video');
-  await expect(video).toHaveAttribute('src', `${relay.url}/files/${job.taskId}.mp4`);
+  // The player is on the local copy the background saved (the relay's link stays as Open video).
+  await expect(video).toHaveAttribute('src', /^blob:chrome-extension:\/\//);
   await expect(thread.getByRole('button', { name: 'Download' })).toBeVisible();
   await expect(thread.getByRole('link', { name: 'Open video' })).toHaveAttribute('href', `${relay.url}/files/${job.taskId}.mp4`);
   // The relay's mp4 really loads in the player.

@@ -1,4 +1,4 @@
-import type { Page } from '@playwright/test';
+import type { Locator, Page } from '@playwright/test';
 import { expect } from './fixtures';
 import type { Relay } from '../relay/index';
 
@@ -53,4 +53,15 @@ export async function backgroundReady(sw: import('@playwright/test').Worker): Pr
       }),
     )
     .not.toBeNull();
+}
+
+/**
+ * A finished version's player: on the local copy (an object URL of this extension) once it is
+ * saved, on the relay's link until then. Either way it loads.
+ */
+export async function expectPlayer(version: Locator, relayUrl: string): Promise<void> {
+  const escaped = relayUrl.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const video = version.locator('video').first();
+  await expect(video).toHaveAttribute('src', new RegExp(`^(?:blob:chrome-extension://|${escaped}$)`));
+  await expect.poll(() => video.evaluate((v: HTMLVideoElement) => v.readyState)).toBeGreaterThanOrEqual(1);
 }

@@ -1,6 +1,6 @@
 import type { Page, Worker } from '@playwright/test';
 import { expect, test } from './fixtures';
-import { recordTurnUpdates } from './helpers';
+import { expectPlayer, recordTurnUpdates } from './helpers';
 
 /*
  * The main flow in each language the extension ships, the browser started in that language. Two
@@ -68,7 +68,7 @@ test.describe('a Chinese browser', () => {
     const v1 = thread.getByRole('listitem', { name: '第 1 版' });
     await expect(v1.getByText('已完成', { exact: true })).toBeVisible({ timeout: 20_000 });
     const job = relay.jobs[0]!;
-    await expect(v1.locator('video')).toHaveAttribute('src', job.links.video);
+    await expectPlayer(v1, job.links.video);
     await expect(v1.locator('video')).toHaveAccessibleName(`第 1 版：${PROMPT}`);
     await expect(v1.getByRole('button', { name: '下载' })).toBeVisible();
     await expect(v1.getByRole('link', { name: '打开视频' })).toHaveAttribute('href', job.links.video);
@@ -135,7 +135,7 @@ test.describe('an English browser', () => {
     const thread = panel.getByRole('article', { name: PROMPT });
     const v1 = thread.getByRole('listitem', { name: 'Version 1' });
     await expect(v1.getByText('Completed', { exact: true })).toBeVisible({ timeout: 20_000 });
-    await expect(v1.locator('video')).toHaveAttribute('src', relay.jobs[0]!.links.video);
+    await expectPlayer(v1, relay.jobs[0]!.links.video);
     await expect(v1.getByRole('button', { name: 'Download' })).toBeVisible();
     await expect(thread.getByRole('textbox', { name: 'Modify this video' })).toBeVisible();
     await expect(thread).toContainText('1 version');

@@ -63,8 +63,8 @@ test('a 3-turn thread sends the whole history each time and the relay remixes th
   expect(relay.jobs).toHaveLength(3);
   expect(relay.jobs[1]!.echoSid).toBe(relay.jobs[0]!.sid);
   expect(relay.jobs[2]!.echoSid).toBe(relay.jobs[1]!.sid);
-  const srcs = await thread.locator('video').evaluateAll((vs) => vs.map((v) => v.getAttribute('src')));
-  expect(srcs).toEqual(relay.jobs.map((j) => j.links.video));
+  const links = await thread.getByRole('link', { name: 'Open video' }).evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+  expect(links).toEqual(relay.jobs.map((j) => j.links.video));
   // The whole history went along: 1, 3 and 5 messages.
   expect(relay.chatRequests().map((r) => messagesOf(r.body).length)).toEqual([1, 3, 5]);
 });

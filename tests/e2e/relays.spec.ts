@@ -8,7 +8,7 @@ import type { Page } from '@playwright/test';
 import { materialize, RELAY_FIXTURES, relayFixture, type RelayFamily, type RelayFixture } from '../fixtures/relays/index';
 import { startRelay, type Relay } from '../relay/index';
 import { expect, test } from './fixtures';
-import { configureRelay, recordTurnUpdates } from './helpers';
+import { configureRelay, expectPlayer, recordTurnUpdates } from './helpers';
 
 const MODELS = [...new Set(RELAY_FIXTURES.map((f) => f.model))];
 
@@ -62,7 +62,7 @@ for (const family of FAMILIES) {
       const article = panel.getByRole('article', { name: prompt });
       if (expected.outcome === 'completed') {
         await expect(article.getByText('Completed'), fixture.name).toBeVisible({ timeout: 15_000 });
-        await expect(article.locator('video')).toHaveAttribute('src', expected.videoUrl!);
+        await expectPlayer(article, expected.videoUrl!);
         await expect(article.getByRole('link', { name: 'Open video' })).toHaveAttribute('href', expected.videoUrl!);
         await expectPlays(article);
         if (expected.previewUrl) await expect(article.locator('video')).toHaveAttribute('poster', expected.previewUrl);

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Page, Worker } from '@playwright/test';
 import { expect, test } from './fixtures';
-import { backgroundReady, configureRelay, recordTurnUpdates } from './helpers';
+import { backgroundReady, configureRelay, expectPlayer, recordTurnUpdates } from './helpers';
 
 /** Screenshots for the README, rewritten by every run. */
 const DOCS = path.resolve('docs');
@@ -225,14 +225,16 @@ test('generate → progress rises → the relay’s video → Download (same byt
   const v1 = thread.getByRole('listitem', { name: 'Version 1' });
   await expect(v1.getByText('Completed', { exact: true })).toBeVisible({ timeout: 20_000 });
   const job = relay.jobs[0]!;
-  await expect(v1.locator('video')).toHaveAttribute('src', job.links.video);
+  // The player is on the local copy (the relay's link expires); Open video keeps the relay's link.
+  await expect(v1.locator('video')).toHaveAttribute('src', /^blob:chrome-extension:\/\//);
+  await expect(v1.getByRole('link', { name: 'Open video' })).toHaveAttribute('href', job.links.video);
   await expect(v1.locator('video')).toHaveAttribute('preload', 'metadata');
   await expect(v1.locator('video')).not.toHaveAttribute('autoplay', /.*/);
   const { progress } = await seen();
   expect(progress.filter((p) => p > 0 && p < 100).length).toBeGreaterThanOrEqual(3);
   expect([...progress].sort((a, b) => a - b)).toEqual(progress);
 
-  // Download: the extension asks the browser for the relay's file under a readable name.
+  // Download: the extension saves its local copy under a readable name (no request to the relay).
   await panel.evaluate(() => {
     const d = (globalThis as unknown as { chrome: { downloads: { download(o: object): Promise<number> } } }).chrome.downloads;
     const real = d.download.bind(d);
@@ -243,14 +245,13 @@ test('generate → progress rises → the relay’s video → Download (same byt
   await v1.getByRole('button', { name: 'Download' }).click();
   await expect(v1.getByText('Download started.')).toBeVisible();
   const calls = await panel.evaluate(() => (globalThis as unknown as { __downloads: object[] }).__downloads);
-  expect(calls).toEqual([{ url: job.links.video, filename: `Sora Threads/${PROMPT}/1-${job.taskId}.mp4` }]);
+  expect(calls).toEqual([{ url: expect.stringMatching(/^blob:chrome-extension:\/\//), filename: `Sora Threads/${PROMPT}/1-${job.taskId}.mp4` }]);
   await expect
     .poll(() => panel.evaluate(() => (globalThis as unknown as { chrome: Chrome }).chrome.downloads.search({}).then((l) => l.map((d) => d.state))), {
       timeout: 10_000,
     })
     .toEqual(['complete']);
   const [item] = await panel.evaluate(() => (globalThis as unknown as { chrome: Chrome }).chrome.downloads.search({}));
-  expect(item!.url).toBe(job.links.video);
   expect(readFileSync(item!.filename).equals(SAMPLE_MP4)).toBe(true);
   // Media was fetched without the key (the player and the download alike).
   const fileRequests = relay.requests.filter((r) => r.path === `/files/${job.taskId}.mp4`);
@@ -279,7 +280,7 @@ test('generate → progress rises → the relay’s video → Download (same byt
   await panel.getByRole('button', { name: 'Undo' }).click();
   await expect(thread).toBeVisible();
   expect(await stored(serviceWorker, key!)).toEqual(before);
-  await expect(thread.locator('video')).toHaveAttribute('src', job.links.video);
+  await expectPlayer(thread, job.links.video);
 
   // Delete again and let the undo window pass: it is gone for good.
   await thread.getByRole('button', { name: 'Delete thread' }).click();
