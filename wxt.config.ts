@@ -16,8 +16,10 @@ export function noInnerHtml(): Plugin {
     transform(code, id) {
       if (!/[\\/]preact[\\/]dist[\\/][^\\/?]+\.m?js(?:\?.*)?$/.test(id)) return null;
       const out = code.replace(sink, "(()=>{throw Error('dangerouslySetInnerHTML is disabled')})()");
-      if (out === code) throw new Error(`Preact changed: its dangerouslySetInnerHTML sink was not found in ${id}; update noInnerHtml in wxt.config.ts`);
-      if (/\.innerHTML\s*=(?!=)/.test(out)) throw new Error(`Preact changed: ${id} still writes innerHTML after noInnerHtml; update it in wxt.config.ts`);
+      if (out === code)
+        throw new Error(`Preact changed: its dangerouslySetInnerHTML sink was not found in ${id}; update noInnerHtml in wxt.config.ts`);
+      if (/\.innerHTML\s*=(?!=)/.test(out))
+        throw new Error(`Preact changed: ${id} still writes innerHTML after noInnerHtml; update it in wxt.config.ts`);
       return { code: out, map: null };
     },
   };
@@ -71,7 +73,9 @@ export function pruneWebextPolyfill(keep: readonly string[]): Plugin {
  * loopback address, a LAN relay the user agreed to send the key to unencrypted, an http task
  * source — and is never requested as a whole.
  */
-export const HOST_PERMISSIONS = ['http', 'https'].flatMap((scheme) => ['localhost', '127.0.0.1', '[::1]'].map((host) => `${scheme}://${host}/*`));
+export const HOST_PERMISSIONS = ['http', 'https'].flatMap((scheme) =>
+  ['localhost', '127.0.0.1', '[::1]'].map((host) => `${scheme}://${host}/*`),
+);
 export default defineConfig({
   modules: ['@wxt-dev/webextension-polyfill'],
   imports: false,
@@ -113,7 +117,12 @@ export default defineConfig({
           // without dragging its dependencies in, so the options page does not load it.
           advancedChunks: {
             includeDependenciesRecursively: false,
-            groups: [{ name: 'threads', test: /[\\/]utils[\\/](threads[\\/](store-read|records|model|storage-keys)|runner[\\/]live-progress|side-panel|is-record)\./ }],
+            groups: [
+              {
+                name: 'threads',
+                test: /[\\/]utils[\\/](threads[\\/](store-read|records|model|storage-keys)|runner[\\/]live-progress|side-panel|is-record)\./,
+              },
+            ],
           },
         },
       },

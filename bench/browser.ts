@@ -166,7 +166,14 @@ export function historyItems(relay: Relay, threads = 1000, turnsPer = 3): Record
         echo: { prompt, orientation: 'portrait' },
       };
       if (failed) turn.error = { kind: 'generation', message: report.failure ?? 'The generation failed.' };
-      else Object.assign(turn, { sid, videoUrl: links.video, previewUrl: links.preview, taskPageUrl: links.taskPage, taskSourceUrl: links.taskSource });
+      else
+        Object.assign(turn, {
+          sid,
+          videoUrl: links.video,
+          previewUrl: links.preview,
+          taskPageUrl: links.taskPage,
+          taskSourceUrl: links.taskSource,
+        });
       turns.push(turn);
     }
     const thread: Thread = {
@@ -277,9 +284,7 @@ async function measureFirstRender(s: Session, loads: number): Promise<FirstRende
       settledMs: b.lastPaint ?? b.firstPaint ?? NaN,
       articles: b.articles,
       scriptsDoneMs: dcl,
-      reads: b.gets
-        .filter((g) => g.start <= (b.firstPaint ?? Infinity))
-        .map((g) => ({ n: g.n, start: round(g.start), end: round(g.end) })),
+      reads: b.gets.filter((g) => g.start <= (b.firstPaint ?? Infinity)).map((g) => ({ n: g.n, start: round(g.start), end: round(g.end) })),
     });
     if (i === loads - 1) {
       const cdp = await s.context.newCDPSession(page);
@@ -446,7 +451,14 @@ async function clockOffset(page: Page): Promise<number> {
  * the job's own card. Several jobs at once give independent phases against the writer's 200 ms
  * grid, which decides most of the latency (see bench/README.md).
  */
-async function latency(s: Session, relay: Relay, stamps: RelayStamps, rounds: number, concurrent: number, history: number): Promise<LatencyResult> {
+async function latency(
+  s: Session,
+  relay: Relay,
+  stamps: RelayStamps,
+  rounds: number,
+  concurrent: number,
+  history: number,
+): Promise<LatencyResult> {
   const page = await openPage(s, 'sidepanel', PAINT_PROBE);
   await page.waitForFunction(() => !!(globalThis as unknown as { __paint?: unknown }).__paint);
   await sleep(history ? 1500 : 300); // let the list render before the first job
@@ -573,7 +585,12 @@ async function latency(s: Session, relay: Relay, stamps: RelayStamps, rounds: nu
     medianMs: median(samples),
     p95Ms: percentile(samples, 95),
     writesPerSecond: writes / Math.max(streamSeconds, 1e-9),
-    breakdown: { relayToWriteMs: median(toCommit), writeToPageEventMs: median(toPageEvent), pageEventToDomMs: median(toDom), domToPaintMs: median(toPaint) },
+    breakdown: {
+      relayToWriteMs: median(toCommit),
+      writeToPageEventMs: median(toPageEvent),
+      pageEventToDomMs: median(toDom),
+      domToPaintMs: median(toPaint),
+    },
     longTasks: { count: long.length, totalMs: long.reduce((a, b) => a + b, 0), maxMs: Math.max(0, ...long) },
     elementsAdded: added,
     pageChanges,
@@ -638,7 +655,9 @@ async function backgroundCpu(s: Session, relay: Relay, stamps: RelayStamps, user
   // concurrent starts racing in ThreadWriter.putStrict).
   await page.evaluate(async (n) => {
     for (let i = 0; i < n; i++) {
-      const reply = (await chrome.runtime.sendMessage({ type: 'generate', prompt: `bench cpu job ${i + 1}`, origin: 'popup' })) as { ok?: boolean };
+      const reply = (await chrome.runtime.sendMessage({ type: 'generate', prompt: `bench cpu job ${i + 1}`, origin: 'popup' })) as {
+        ok?: boolean;
+      };
       if (!reply?.ok) throw new Error(JSON.stringify(reply));
     }
   }, jobs);
@@ -715,10 +734,13 @@ export async function benchBrowser(builtDir: string, log: (s: string) => void = 
     // ThreadWriter loads this index (a running worker would otherwise overwrite it).
     log('browser: seeding 1,000 threads × 3 turns');
     const items = historyItems(relay);
-    await s.worker.evaluate(async (all) => {
-      await chrome.storage.local.clear();
-      await chrome.storage.local.set(all);
-    }, { ...items, [SETTINGS_KEY]: benchSettings(relay) });
+    await s.worker.evaluate(
+      async (all) => {
+        await chrome.storage.local.clear();
+        await chrome.storage.local.set(all);
+      },
+      { ...items, [SETTINGS_KEY]: benchSettings(relay) },
+    );
     await s.context.close();
     s = await launch(extDir, userDataDir);
     await sleep(500);
@@ -735,4 +757,3 @@ export async function benchBrowser(builtDir: string, log: (s: string) => void = 
     rmSync(work, { recursive: true, force: true });
   }
 }
-

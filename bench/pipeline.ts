@@ -33,7 +33,12 @@ const LINKS = {
   previewPng: 'https://relay.bench/files/task_bench.png',
   video: 'https://relay.bench/files/task_bench.mp4',
 };
-const REPORT_INPUT = { taskId: 'task_01benchbenchbenchbenchbench', sid: 's_0123456789abcdef0123456789abcdef', prompt: 'a cat surfing a wave at dawn', links: LINKS };
+const REPORT_INPUT = {
+  taskId: 'task_01benchbenchbenchbenchbench',
+  sid: 's_0123456789abcdef0123456789abcdef',
+  prompt: 'a cat surfing a wave at dawn',
+  links: LINKS,
+};
 
 /**
  * A seed-shaped report stretched to `events` chunk events: the seed's echo block, id, links and
@@ -180,7 +185,13 @@ async function runJobs(
   const allDone = new Promise<void>((r) => (done = r));
   const runner = new Runner({
     writer,
-    settings: async () => ({ ...DEFAULT_SETTINGS, baseUrl: 'http://relay.bench', apiKey: 'sk-bench-key', concurrency, notifications: false }),
+    settings: async () => ({
+      ...DEFAULT_SETTINGS,
+      baseUrl: 'http://relay.bench',
+      apiKey: 'sk-bench-key',
+      concurrency,
+      notifications: false,
+    }),
     protocols: {
       chat: chatProtocol({
         stream: (req: ChatRequest) => {

@@ -10,8 +10,12 @@ export const SUBMIT_KEYS = /Mac|iPhone|iPad/.test(globalThis.navigator?.platform
 
 /** Video jobs: the durations and sizes a relay takes (grok2api checks its own lists; others pass them on). */
 export function jobChoices(s: Settings | null): { seconds: string[]; sizes: string[] } {
-  if (s?.videosFlavour === 'grok2api') return { seconds: ['6', '10', '12', '16', '20'], sizes: ['720x1280', '1280x720', '1024x1024', '1024x1792', '1792x1024'] };
-  return { seconds: ['4', '5', '6', '8', '10', '12', '15', '20'], sizes: ['720x1280', '1280x720', '1024x1024', '1024x1792', '1792x1024', '1920x1080', '1080x1920'] };
+  if (s?.videosFlavour === 'grok2api')
+    return { seconds: ['6', '10', '12', '16', '20'], sizes: ['720x1280', '1280x720', '1024x1024', '1024x1792', '1792x1024'] };
+  return {
+    seconds: ['4', '5', '6', '8', '10', '12', '15', '20'],
+    sizes: ['720x1280', '1280x720', '1024x1024', '1024x1792', '1792x1024', '1920x1080', '1080x1920'],
+  };
 }
 
 /** The models to offer: the relay's list, the defaults, and whatever is configured. */
@@ -70,8 +74,8 @@ export function Composer(props: { origin: ThreadOrigin; onStarted?: (threadId: s
     e?.preventDefault();
     if (!settings || busy) return;
     const problem = readinessProblem(settings);
-    if (problem) return setError({ text: problem, options: true });
-    if (!prompt.trim()) return setError({ text: t('promptNeeded') });
+    if (problem) { setError({ text: problem, options: true }); return; }
+    if (!prompt.trim()) { setError({ text: t('promptNeeded') }); return; }
     setBusy(true);
     setError(null);
     try {
@@ -92,7 +96,9 @@ export function Composer(props: { origin: ThreadOrigin; onStarted?: (threadId: s
   const choices = jobChoices(settings);
   return (
     <form class="composer" onSubmit={generate} noValidate>
-      <label for={id} class="label">{t('prompt')}</label>
+      <label for={id} class="label">
+        {t('prompt')}
+      </label>
       <textarea
         id={id}
         rows={4}
@@ -112,27 +118,39 @@ export function Composer(props: { origin: ThreadOrigin; onStarted?: (threadId: s
       </p>
       {settings?.protocol === 'jobs' && (
         <div class="composer__bar composer__bar--job">
-          <label for={`seconds-${origin}`} class="label label--inline">{t('duration')}</label>
+          <label for={`seconds-${origin}`} class="label label--inline">
+            {t('duration')}
+          </label>
           <select id={`seconds-${origin}`} value={seconds} onChange={(e) => setSeconds(e.currentTarget.value)}>
             <option value="">{t('relayDefault')}</option>
             {choices.seconds.map((n) => (
-              <option key={n} value={n}>{t('seconds_n', { n })}</option>
+              <option key={n} value={n}>
+                {t('seconds_n', { n })}
+              </option>
             ))}
           </select>
-          <label for={`size-${origin}`} class="label label--inline">{t('size')}</label>
+          <label for={`size-${origin}`} class="label label--inline">
+            {t('size')}
+          </label>
           <select id={`size-${origin}`} value={size} onChange={(e) => setSize(e.currentTarget.value)}>
             <option value="">{t('relayDefault')}</option>
             {choices.sizes.map((v) => (
-              <option key={v} value={v}>{v.replace('x', ' × ')}</option>
+              <option key={v} value={v}>
+                {v.replace('x', ' × ')}
+              </option>
             ))}
           </select>
         </div>
       )}
       <div class="composer__bar">
-        <label for={`model-${origin}`} class="label label--inline">{t('model')}</label>
+        <label for={`model-${origin}`} class="label label--inline">
+          {t('model')}
+        </label>
         <select id={`model-${origin}`} value={model} onChange={(e) => setModel(e.currentTarget.value)}>
           {modelChoices(settings, model).map((m) => (
-            <option key={m} value={m}>{m}</option>
+            <option key={m} value={m}>
+              {m}
+            </option>
           ))}
         </select>
         <button type="submit" class="btn primary" disabled={busy || !settings} aria-busy={busy}>

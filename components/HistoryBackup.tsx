@@ -14,7 +14,10 @@ export function HistoryBackup() {
   const exportHistory = async () => {
     setResult(null);
     // Loaded on use, like the import validator: neither is part of the page's start-up.
-    const [{ buildExport }, { readIndex, readThreads }] = await Promise.all([import('@/utils/threads/backup'), import('@/utils/threads/store-read')]);
+    const [{ buildExport }, { readIndex, readThreads }] = await Promise.all([
+      import('@/utils/threads/backup'),
+      import('@/utils/threads/store-read'),
+    ]);
     const { value: threads, skipped } = await readThreads((await readIndex()).map((e) => e.id));
     const { apiKey } = await loadSettings();
     const blob = new Blob([buildExport(threads, apiKey)], { type: 'application/json' });
@@ -24,7 +27,10 @@ export function HistoryBackup() {
     a.click();
     setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
     const n = formatNumber(threads.length);
-    setResult({ ok: true, text: skipped.length ? t('exportedSkipped', { n, skipped: formatNumber(skipped.length) }) : t('exported', { n }) });
+    setResult({
+      ok: true,
+      text: skipped.length ? t('exportedSkipped', { n, skipped: formatNumber(skipped.length) }) : t('exported', { n }),
+    });
   };
 
   const importHistory = async (file: File | undefined) => {
@@ -34,9 +40,12 @@ export function HistoryBackup() {
     try {
       const { parseImport } = await import('@/utils/threads/backup-file');
       const parsed = parseImport(await file.text());
-      if (!parsed.ok) return setResult({ ok: false, text: parsed.error });
+      if (!parsed.ok) { setResult({ ok: false, text: parsed.error }); return; }
       const c = await send('importThreads', { threads: parsed.threads });
-      setResult({ ok: true, text: t('imported', { added: formatNumber(c.added), updated: formatNumber(c.updated), unchanged: formatNumber(c.unchanged) }) });
+      setResult({
+        ok: true,
+        text: t('imported', { added: formatNumber(c.added), updated: formatNumber(c.updated), unchanged: formatNumber(c.unchanged) }),
+      });
     } catch (err) {
       setResult({ ok: false, text: t('importFailed', { error: (err as Error).message }) });
     } finally {
@@ -50,7 +59,9 @@ export function HistoryBackup() {
       <h2 id="history-title">{t('history')}</h2>
       <p class="muted small">{t('historyLead')}</p>
       <div class="row">
-        <button type="button" class="btn" onClick={() => void exportHistory()}>{t('exportHistory')}</button>
+        <button type="button" class="btn" onClick={() => void exportHistory()}>
+          {t('exportHistory')}
+        </button>
         <button type="button" class="btn" disabled={busy} onClick={() => fileInput.current?.click()}>
           {t('importHistory')}
         </button>

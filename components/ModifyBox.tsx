@@ -27,7 +27,7 @@ function InstructionForm(p: InstructionFormProps) {
 
   const submit = async (e: Event) => {
     e.preventDefault();
-    if (!text.trim()) return setError(p.emptyMessage);
+    if (!text.trim()) { setError(p.emptyMessage); return; }
     setBusy(true);
     setError('');
     try {
@@ -70,7 +70,11 @@ function InstructionForm(p: InstructionFormProps) {
           {p.submitLabel}
         </button>
       </div>
-      {error && <p class="error small" role="alert">{error}</p>}
+      {error && (
+        <p class="error small" role="alert">
+          {error}
+        </p>
+      )}
     </form>
   );
 }

@@ -53,7 +53,14 @@ function Card({ thread, queuePos, flash, keep = false, onDelete }: ThreadCardPro
   const latest = lastCompletedTurn(thread);
   if (rest !== undefined) {
     return (
-      <article ref={ref} id={`thread-${thread.id}`} class="thread thread--far" style={{ height: `${rest}px` }} aria-labelledby={headingId} tabIndex={-1}>
+      <article
+        ref={ref}
+        id={`thread-${thread.id}`}
+        class="thread thread--far"
+        style={{ height: `${rest}px` }}
+        aria-labelledby={headingId}
+        tabIndex={-1}
+      >
         <header class="thread__head">
           <Titles thread={thread} headingId={headingId} />
         </header>
@@ -61,11 +68,24 @@ function Card({ thread, queuePos, flash, keep = false, onDelete }: ThreadCardPro
     );
   }
   return (
-    <article ref={ref} id={`thread-${thread.id}`} class={`thread${flash ? ' thread--flash' : ''}`} aria-labelledby={headingId} tabIndex={-1}>
+    <article
+      ref={ref}
+      id={`thread-${thread.id}`}
+      class={`thread${flash ? ' thread--flash' : ''}`}
+      aria-labelledby={headingId}
+      tabIndex={-1}
+    >
       <header class="thread__head">
         <Titles thread={thread} headingId={headingId} />
         <div class="thread__tools">
-          <button type="button" class="icon-btn" aria-label={t('renameThread')} title={t('rename')} aria-expanded={renaming} onClick={() => setRenaming(!renaming)}>
+          <button
+            type="button"
+            class="icon-btn"
+            aria-label={t('renameThread')}
+            title={t('rename')}
+            aria-expanded={renaming}
+            onClick={() => setRenaming(!renaming)}
+          >
             <Icon d={PENCIL} />
           </button>
           <button type="button" class="icon-btn" aria-label={t('deleteThread')} title={t('delete')} onClick={() => onDelete(thread)}>
@@ -94,7 +114,9 @@ function Card({ thread, queuePos, flash, keep = false, onDelete }: ThreadCardPro
 function Titles({ thread, headingId }: { thread: Thread; headingId: string }) {
   return (
     <div class="thread__titles">
-      <h2 id={headingId} class="thread__title">{thread.title}</h2>
+      <h2 id={headingId} class="thread__title">
+        {thread.title}
+      </h2>
       <p class="thread__meta muted">
         {thread.model} · {formatWhen(thread.createdAt)} · {plural(thread.turns.length, 'version')}
       </p>
@@ -107,7 +129,7 @@ function RenameForm({ thread, done }: { thread: Thread; done: () => void }) {
   const [error, setError] = useState('');
   const submit = async (e: Event) => {
     e.preventDefault();
-    if (!title.trim()) return setError(t('titleNeeded'));
+    if (!title.trim()) { setError(t('titleNeeded')); return; }
     try {
       if (title.trim() !== thread.title) await send('renameThread', { threadId: thread.id, title });
       done();
@@ -117,10 +139,18 @@ function RenameForm({ thread, done }: { thread: Thread; done: () => void }) {
   };
   return (
     <form class="rename" onSubmit={submit} onKeyDown={(e) => e.key === 'Escape' && done()}>
-      <label for={`rename-${thread.id}`} class="sr-only">{t('threadTitle')}</label>
+      <label for={`rename-${thread.id}`} class="sr-only">
+        {t('threadTitle')}
+      </label>
       <input id={`rename-${thread.id}`} value={title} maxLength={200} autofocus onInput={(e) => setTitle(e.currentTarget.value)} />
-      <button type="submit" class="btn sm primary">{t('rename')}</button>
-      {error && <p class="error small" role="alert">{error}</p>}
+      <button type="submit" class="btn sm primary">
+        {t('rename')}
+      </button>
+      {error && (
+        <p class="error small" role="alert">
+          {error}
+        </p>
+      )}
     </form>
   );
 }
@@ -132,7 +162,9 @@ export function ThreadStub({ entry }: { entry: IndexEntry }) {
     <article id={`thread-${entry.id}`} class="thread thread--stub" aria-labelledby={headingId} aria-busy="true" tabIndex={-1}>
       <header class="thread__head">
         <div class="thread__titles">
-          <h2 id={headingId} class="thread__title">{entry.title}</h2>
+          <h2 id={headingId} class="thread__title">
+            {entry.title}
+          </h2>
           <p class="thread__meta muted">
             {entry.model} · {formatWhen(entry.createdAt)} · {plural(entry.turnCount, 'version')}
           </p>

@@ -75,7 +75,13 @@ const rememberRatio = (key: string, r: number) => {
  * The player of a finished turn: its local copy when there is one (links expire), the relay's
  * link otherwise. Off-screen players fetch nothing.
  */
-export function Media(props: { turn: Turn; remote?: string; poster?: string; label: string; onCopy?: (copy: CopyUrl | undefined) => void }) {
+export function Media(props: {
+  turn: Turn;
+  remote?: string;
+  poster?: string;
+  label: string;
+  onCopy?: (copy: CopyUrl | undefined) => void;
+}) {
   const { turn, remote, poster, label } = props;
   const ref = useRef<HTMLDivElement>(null);
   // One watcher per element (a second would replace the first's callback).

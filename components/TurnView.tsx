@@ -65,7 +65,15 @@ export function TurnView({ thread, turn, index, latestDone, queuePos }: TurnProp
   const download = () =>
     source &&
     act(
-      browser.downloads.download({ url: source, filename: videoFilename(thread.title, n, turn.taskId ?? turn.jobId, video ?? `${turn.id}.${copy?.blob.type === 'video/webm' ? 'webm' : 'mp4'}`) }),
+      browser.downloads.download({
+        url: source,
+        filename: videoFilename(
+          thread.title,
+          n,
+          turn.taskId ?? turn.jobId,
+          video ?? `${turn.id}.${copy?.blob.type === 'video/webm' ? 'webm' : 'mp4'}`,
+        ),
+      }),
       t('downloadStarted'),
     );
   const saving = done ? copyNote(turn.media?.video) : undefined;
@@ -100,7 +108,9 @@ export function TurnView({ thread, turn, index, latestDone, queuePos }: TurnProp
   return (
     <li class={`turn turn--${turn.status}`} aria-label={t('versionN', { n })}>
       <div class="turn__head">
-        <span class="ver" aria-hidden="true">v{n}</span>
+        <span class="ver" aria-hidden="true">
+          v{n}
+        </span>
         <p class="turn__status">
           <span class={`dot dot--${turn.status}`} aria-hidden="true" />
           <span role="status">
@@ -144,7 +154,9 @@ export function TurnView({ thread, turn, index, latestDone, queuePos }: TurnProp
           </span>
         </div>
       )}
-      {playable && <Media turn={turn} remote={video} poster={poster} label={t('videoLabel', { n, prompt: turn.prompt })} onCopy={setCopy} />}
+      {playable && (
+        <Media turn={turn} remote={video} poster={poster} label={t('videoLabel', { n, prompt: turn.prompt })} onCopy={setCopy} />
+      )}
       {saving && <p class="turn__note muted small">{saving}</p>}
       <div class="actions">
         {playable && (
@@ -238,7 +250,12 @@ function ErrorBox({ turn }: { turn: Turn }) {
       {!fromRelay && <p>{e.message}</p>}
       {fromRelay && (
         <p class="server-text">
-          {http && <span class="muted">{http}{e.serverMessage ? ' · ' : ''}</span>}
+          {http && (
+            <span class="muted">
+              {http}
+              {e.serverMessage ? ' · ' : ''}
+            </span>
+          )}
           {e.serverMessage && (
             <>
               <span class="muted">{t('relaySaid')} </span>

@@ -106,7 +106,10 @@ export class Library {
   scanAll(): Promise<void> {
     this.scanning ??= (async () => {
       for (;;) {
-        const ids = this.index.filter((e) => !this.text.has(e.id) && !this.skipped.has(e.id)).slice(0, SCAN_BATCH).map((e) => e.id);
+        const ids = this.index
+          .filter((e) => !this.text.has(e.id) && !this.skipped.has(e.id))
+          .slice(0, SCAN_BATCH)
+          .map((e) => e.id);
         if (!ids.length) break;
         const got = await readThreads(ids);
         for (const t of got.value) if (!this.text.has(t.id)) this.text.set(t.id, searchTextOf(t));

@@ -13,7 +13,9 @@ export function watchNear(el: Element, margin: string, cb: Watch): () => void {
   let w = watchers.get(margin);
   if (!w) {
     const cbs = new WeakMap<Element, Set<Watch>>();
-    const io = new IntersectionObserver((entries) => entries.forEach((e) => cbs.get(e.target)?.forEach((f) => f(e))), { rootMargin: margin });
+    const io = new IntersectionObserver((entries) => entries.forEach((e) => cbs.get(e.target)?.forEach((f) => f(e))), {
+      rootMargin: margin,
+    });
     watchers.set(margin, (w = { io, cbs }));
   }
   const { io, cbs } = w;
@@ -42,7 +44,7 @@ export function useVisible(ref: RefObject<Element | null>, margin = '400px', sti
   useEffect(() => {
     const el = ref.current;
     if (!el) return;
-    if (typeof IntersectionObserver === 'undefined') return setVisible(true);
+    if (typeof IntersectionObserver === 'undefined') { setVisible(true); return; }
     const stop = watchNear(el, margin, (e) => {
       setVisible(e.isIntersecting);
       if (e.isIntersecting && sticky) stop();

@@ -9,7 +9,10 @@ import { t } from './i18n';
  * Pages never write threads; they ask here and watch storage for the result.
  */
 export interface Protocol {
-  generate: { req: { prompt: string; model?: string; origin: ThreadOrigin; seconds?: string; size?: string }; res: { threadId: string; turnId: string } };
+  generate: {
+    req: { prompt: string; model?: string; origin: ThreadOrigin; seconds?: string; size?: string };
+    res: { threadId: string; turnId: string };
+  };
   modify: { req: { threadId: string; prompt: string }; res: { turnId: string } };
   cancel: { req: { threadId: string; turnId: string }; res: null };
   branch: { req: { threadId: string; turnId: string; prompt: string }; res: { threadId: string } };
@@ -39,7 +42,19 @@ export async function send<K extends MessageType>(type: K, payload: Protocol[K][
 
 export type Handlers = { [K in MessageType]: (req: Protocol[K]['req']) => Promise<Protocol[K]['res']> };
 
-const TYPES: ReadonlySet<string> = new Set<MessageType>(['generate', 'modify', 'cancel', 'retry', 'followAgain', 'branch', 'deleteThread', 'restoreThread', 'renameThread', 'importThreads', 'testConnection']);
+const TYPES: ReadonlySet<string> = new Set<MessageType>([
+  'generate',
+  'modify',
+  'cancel',
+  'retry',
+  'followAgain',
+  'branch',
+  'deleteThread',
+  'restoreThread',
+  'renameThread',
+  'importThreads',
+  'testConnection',
+]);
 
 export function isRequest(x: unknown): x is Request {
   return typeof x === 'object' && x !== null && TYPES.has((x as { type?: unknown }).type as string);

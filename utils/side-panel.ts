@@ -30,7 +30,10 @@ export function watchFocus(cb: (threadId: string) => void): () => void {
     if (area === 'session' && changes[FOCUS_KEY]) take(changes[FOCUS_KEY].newValue);
   };
   browser.storage.onChanged.addListener(listener);
-  void session.get(FOCUS_KEY).then((got) => take(got[FOCUS_KEY]), () => {});
+  void session.get(FOCUS_KEY).then(
+    (got) => take(got[FOCUS_KEY]),
+    () => {},
+  );
   return () => browser.storage.onChanged.removeListener(listener);
 }
 

@@ -38,7 +38,11 @@ export function createEngine(writer: ThreadWriter) {
     relay: async () => relayAccess(await loadSettings()),
     videoSources: (thread, turn, relay) => protocols[thread.protocol ?? 'chat'].videoSources(turn, relay),
     update: async (threadId, turnId, change, phase) => {
-      await writer.update(threadId, (t) => ({ ...t, turns: t.turns.map((x) => (x.id === turnId ? { ...x, media: change(x.media) } : x)) }), { immediate: phase });
+      await writer.update(
+        threadId,
+        (t) => ({ ...t, turns: t.turns.map((x) => (x.id === turnId ? { ...x, media: change(x.media) } : x)) }),
+        { immediate: phase },
+      );
     },
     canRead,
     capBytes: async () => COPY_CAP_BYTES,

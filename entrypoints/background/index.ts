@@ -39,13 +39,17 @@ export default defineBackground({
     const words = loadWords().catch(() => false);
     let wordsQueue = words;
     watchSettings(() => {
-      wordsQueue = wordsQueue.then(loadWords).then((changed) => changed && registerContextMenu().then(() => true)).catch(() => false);
+      wordsQueue = wordsQueue
+        .then(loadWords)
+        .then((changed) => changed && registerContextMenu().then(() => true))
+        .catch(() => false);
     });
 
     const writer = new ThreadWriter();
     // A failed write (quota) keeps the state in memory and retries; the writer records the problem
     // under STORAGE_PROBLEM_KEY for the pages. Never the thread's content in the log.
-    writer.onWriteError = (err) => console.warn('Sora Threads: saving failed, kept in memory and retried:', err instanceof Error ? err.name : 'error');
+    writer.onWriteError = (err) =>
+      console.warn('Sora Threads: saving failed, kept in memory and retried:', err instanceof Error ? err.name : 'error');
     const { runner, wakeAlarm, resumeCopies } = createEngine(writer);
     // Storage must be migrated and the index loaded before any handler touches threads; every
     // listener below is registered synchronously, then waits on this. If either fails, the writer

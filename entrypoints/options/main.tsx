@@ -27,12 +27,20 @@ import './options.css';
 function Field(props: { id: string; label: string; error?: string; hint?: ComponentChildren; children: ComponentChildren }) {
   return (
     <div class={`field${props.error ? ' field--invalid' : ''}`}>
-      <label for={props.id} class="label">{props.label}</label>
+      <label for={props.id} class="label">
+        {props.label}
+      </label>
       {props.children}
       {props.error ? (
-        <p class="error small" id={`${props.id}-error`} role="alert">{props.error}</p>
+        <p class="error small" id={`${props.id}-error`} role="alert">
+          {props.error}
+        </p>
       ) : (
-        props.hint && <p class="muted small" id={`${props.id}-hint`}>{props.hint}</p>
+        props.hint && (
+          <p class="muted small" id={`${props.id}-hint`}>
+            {props.hint}
+          </p>
+        )
       )}
     </div>
   );
@@ -107,7 +115,9 @@ function Options() {
       return;
     }
     // The permission prompt must be requested synchronously inside the click.
-    const granted = isLocalOrigin(next.baseUrl) ? Promise.resolve(true) : browser.permissions.request({ origins: [originPattern(next.baseUrl)] });
+    const granted = isLocalOrigin(next.baseUrl)
+      ? Promise.resolve(true)
+      : browser.permissions.request({ origins: [originPattern(next.baseUrl)] });
     void granted
       .then(async (ok) => {
         if (!ok) {
@@ -132,13 +142,21 @@ function Options() {
     const errs = validateSettings(next);
     setErrors(errs);
     setStatus(null);
-    if (errs.baseUrl) return setTested({ ok: false, title: t('urlFirst') });
+    if (errs.baseUrl) {
+      setTested({ ok: false, title: t('urlFirst') });
+      return;
+    }
     // Like Save: the key goes to a host only with its permission, asked for inside the click.
-    const granted = isLocalOrigin(next.baseUrl) ? Promise.resolve(true) : browser.permissions.request({ origins: [originPattern(next.baseUrl)] });
+    const granted = isLocalOrigin(next.baseUrl)
+      ? Promise.resolve(true)
+      : browser.permissions.request({ origins: [originPattern(next.baseUrl)] });
     setTesting(true);
     setTested(null);
     try {
-      if (!(await granted)) return setTested({ ok: false, title: t('testPermissionDenied', { host: new URL(next.baseUrl).host }) });
+      if (!(await granted)) {
+        setTested({ ok: false, title: t('testPermissionDenied', { host: new URL(next.baseUrl).host }) });
+        return;
+      }
       const r = await send('testConnection', { baseUrl: next.baseUrl, apiKey: next.apiKey, plainHttpOrigin: next.plainHttpOrigin });
       // Typed on meanwhile: the answer is about a relay or key no longer in the form.
       const now = current.current && normalizeSettings(current.current);
@@ -208,7 +226,9 @@ function Options() {
                 />
                 {t('plainHttpAccept', { host: clear.host })}
               </label>
-              <p class="muted small" id="plainHttp-hint">{t('plainHttpAcceptHint')}</p>
+              <p class="muted small" id="plainHttp-hint">
+                {t('plainHttpAcceptHint')}
+              </p>
             </div>
           )}
           <Field id="protocol" label={t('protocol')} hint={t('protocolHint')}>
@@ -227,6 +247,7 @@ function Options() {
               <input
                 id="apiKey"
                 // Preact's types want one literal per element; the element is the same either way.
+                // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- tsc needs it (the lint rule cannot see Preact's overloads)
                 type={(showKey ? 'text' : 'password') as 'password'}
                 autocomplete="off"
                 spellcheck={false}
@@ -272,7 +293,14 @@ function Options() {
                 {!!tested.models?.length && (
                   <div class="chips" role="group" aria-label={t('relayModels')}>
                     {tested.models.slice(0, 24).map((m) => (
-                      <button type="button" key={m} class="chip" aria-pressed={s.model === m} title={t('useModel', { model: m })} onClick={() => set('model', m)}>
+                      <button
+                        type="button"
+                        key={m}
+                        class="chip"
+                        aria-pressed={s.model === m}
+                        title={t('useModel', { model: m })}
+                        onClick={() => set('model', m)}
+                      >
                         {m}
                       </button>
                     ))}
@@ -313,7 +341,9 @@ function Options() {
 
         <section class="card" aria-labelledby="language-title">
           <h2 id="language-title">{t('language')}</h2>
-          <p class="muted small lead" id="language-hint">{t('languageHint')}</p>
+          <p class="muted small lead" id="language-hint">
+            {t('languageHint')}
+          </p>
           {/* Saved with the rest; each language's name is in that language. */}
           <select
             id="language"
@@ -323,13 +353,19 @@ function Options() {
             onChange={(e) => set('language', e.currentTarget.value as LangPref)}
           >
             <option value="auto">{t('languageAuto')}</option>
-            <option value="en" lang="en">{t('languageEn')}</option>
-            <option value="zh-CN" lang="zh-CN">{t('languageZh')}</option>
+            <option value="en" lang="en">
+              {t('languageEn')}
+            </option>
+            <option value="zh-CN" lang="zh-CN">
+              {t('languageZh')}
+            </option>
           </select>
         </section>
 
         <div class="savebar">
-          <button type="submit" class="btn primary">{t('save')}</button>
+          <button type="submit" class="btn primary">
+            {t('save')}
+          </button>
           <p class={`save-status ${status?.ok ? 'ok' : 'error'}`} role="status">
             {status?.text}
           </p>

@@ -43,10 +43,10 @@ function Popup() {
         {started ? t('startedNote') : ''}
       </p>
       <section class="recent" aria-labelledby="recent-title">
-        <h2 id="recent-title" class="section-title">{t('recent')}</h2>
-        {!loading && threads.length === 0 && (
-          <p class="muted small">{t('popupEmpty')}</p>
-        )}
+        <h2 id="recent-title" class="section-title">
+          {t('recent')}
+        </h2>
+        {!loading && threads.length === 0 && <p class="muted small">{t('popupEmpty')}</p>}
         <ul>
           {threads.map((t) => (
             <Recent key={t.id} thread={t} isNew={t.id === started} onOpen={() => open(t.id)} />

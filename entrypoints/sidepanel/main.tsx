@@ -87,8 +87,8 @@ function SidePanel() {
   const focusLoaded = focusAt >= 0 && list.slice(0, focusAt + 1).every((e) => lib.records.has(e.id) || lib.skipped.has(e.id));
   useEffect(() => {
     if (!focus || !lib.ready || !lib.index.some((e) => e.id === focus)) return; // not written yet: wait
-    if (focusAt < 0) return setQuery(''); // hidden by the search
-    if (focusAt >= limit) return setLimit(focusAt + PAGE);
+    if (focusAt < 0) { setQuery(''); return; } // hidden by the search
+    if (focusAt >= limit) { setLimit(focusAt + PAGE); return; }
     // Wait for the cards down to it: a placeholder growing into its card would push it away.
     if (!focusLoaded) return;
     const el = document.getElementById(`thread-${focus}`);
@@ -142,7 +142,12 @@ function SidePanel() {
           {lib.ready && !empty && <span class="count muted">{plural(lib.index.length, 'thread')}</span>}
           <span class="spacer" />
           {!empty && (
-            <button type="button" class={`btn sm${composing ? '' : ' primary'}`} aria-expanded={composing} onClick={() => setComposing(!composing)}>
+            <button
+              type="button"
+              class={`btn sm${composing ? '' : ' primary'}`}
+              aria-expanded={composing}
+              onClick={() => setComposing(!composing)}
+            >
               <Icon d={composing ? CLOSE : PLUS} />
               {t('newVideo')}
             </button>

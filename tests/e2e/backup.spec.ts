@@ -16,7 +16,11 @@ async function generate(popup: Page, prompt: string) {
   await expect(popup.getByRole('textbox', { name: 'Prompt' })).toHaveValue('');
 }
 
-test('export → clear → import round-trips every thread; a corrupt file changes nothing', async ({ openPage, relay, serviceWorker }, info) => {
+test('export → clear → import round-trips every thread; a corrupt file changes nothing', async ({
+  openPage,
+  relay,
+  serviceWorker,
+}, info) => {
   const options = await openPage('options');
   await configureRelay(options, relay);
   const popup = await openPage('popup');
@@ -40,7 +44,11 @@ test('export → clear → import round-trips every thread; a corrupt file chang
   // Clear the history through the background, as deleting in the side panel does.
   for (const key of Object.keys(before)) {
     await options.evaluate(
-      (threadId) => (globalThis as unknown as { chrome: { runtime: { sendMessage(m: object): Promise<unknown> } } }).chrome.runtime.sendMessage({ type: 'deleteThread', threadId }),
+      (threadId) =>
+        (globalThis as unknown as { chrome: { runtime: { sendMessage(m: object): Promise<unknown> } } }).chrome.runtime.sendMessage({
+          type: 'deleteThread',
+          threadId,
+        }),
       key.slice('thread:'.length),
     );
   }

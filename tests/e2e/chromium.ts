@@ -23,5 +23,7 @@ const isExtensionWorker = (w: Worker) => w.url().startsWith('chrome-extension://
 
 /** The extension's service worker, whether it registered before we looked or just after. */
 export async function extensionWorker(context: BrowserContext): Promise<Worker> {
-  return context.serviceWorkers().find(isExtensionWorker) ?? (await context.waitForEvent('serviceworker', { predicate: isExtensionWorker }));
+  return (
+    context.serviceWorkers().find(isExtensionWorker) ?? (await context.waitForEvent('serviceworker', { predicate: isExtensionWorker }))
+  );
 }

@@ -14,12 +14,16 @@ import { indexEntryOf } from '../../utils/threads/records';
  * user sees why it stopped, and no prompt is ever sent twice.
  */
 
-
 // Extension pages see `chrome`; the test code only needs these few calls.
 interface ChromeApi {
   runtime: { sendMessage(msg: unknown): Promise<unknown> };
-  storage: { local: { get(keys: string | string[] | null): Promise<Record<string, unknown>>; set(items: Record<string, unknown>): Promise<void> } };
-  alarms: { get(name: string): Promise<{ name: string; periodInMinutes?: number } | undefined>; create(name: string, info: { delayInMinutes?: number; when?: number }): Promise<void> };
+  storage: {
+    local: { get(keys: string | string[] | null): Promise<Record<string, unknown>>; set(items: Record<string, unknown>): Promise<void> };
+  };
+  alarms: {
+    get(name: string): Promise<{ name: string; periodInMinutes?: number } | undefined>;
+    create(name: string, info: { delayInMinutes?: number; when?: number }): Promise<void>;
+  };
 }
 /** Inside page.evaluate only types can be shared: `(globalThis as unknown as G).chrome`. */
 type G = { chrome: ChromeApi };
@@ -43,10 +47,10 @@ async function setUp(openPage: (n: 'options' | 'sidepanel') => Promise<Page>, re
 
 /** Starts a generation the way the popup does (a message to the background). */
 async function generate(page: Page, prompt: string): Promise<{ threadId: string; turnId: string }> {
-  const reply = await page.evaluate(
+  const reply = (await page.evaluate(
     (p) => (globalThis as unknown as G).chrome.runtime.sendMessage({ type: 'generate', prompt: p, origin: 'popup' }),
     prompt,
-  ) as Reply<{ threadId: string; turnId: string }>;
+  )) as Reply<{ threadId: string; turnId: string }>;
   if (!reply.ok) throw new Error(reply.error);
   return reply.value;
 }
@@ -72,13 +76,24 @@ async function lastTurn(page: Page, threadId: string): Promise<SeenTurn | undefi
 
 async function waitForTurn(page: Page, threadId: string, ok: (t: SeenTurn) => boolean, timeout = 20_000): Promise<SeenTurn> {
   let turn: SeenTurn | undefined;
-  const summary = () => turn && { status: turn.status, progress: turn.progress, taskId: turn.taskId, error: turn.error, resume: turn.resume, content: turn.content.slice(-200) };
+  const summary = () =>
+    turn && {
+      status: turn.status,
+      progress: turn.progress,
+      taskId: turn.taskId,
+      error: turn.error,
+      resume: turn.resume,
+      content: turn.content.slice(-200),
+    };
   try {
     await expect
-      .poll(async () => {
-        turn = await lastTurn(page, threadId);
-        return !!turn && ok(turn);
-      }, { timeout, intervals: [25, 50, 100] })
+      .poll(
+        async () => {
+          turn = await lastTurn(page, threadId);
+          return !!turn && ok(turn);
+        },
+        { timeout, intervals: [25, 50, 100] },
+      )
       .toBe(true);
   } catch (err) {
     throw new Error(`The turn never got there. Last seen: ${JSON.stringify(summary())}\n${String(err)}`);
@@ -143,8 +158,14 @@ test('1. the worker is stopped mid-stream 20 times: every job resumes from its t
     } catch (err) {
       const job = relay.jobs[i];
       const sw = context.serviceWorkers()[0];
-      const alive = sw ? await Promise.race([sw.evaluate(() => 'alive'), new Promise((r) => setTimeout(() => r('no answer'), 2000))]).catch((e) => String(e)) : 'none';
-      throw new Error(`job ${i + 1}: worker ${worker.status()} (${alive}), relay open streams ${relay.openStreams}, job age ${job ? Date.now() - job.startedAt : '?'} ms\n${String(err)}`);
+      const alive = sw
+        ? await Promise.race([sw.evaluate(() => 'alive'), new Promise((r) => setTimeout(() => r('no answer'), 2000))]).catch((e) =>
+            String(e),
+          )
+        : 'none';
+      throw new Error(
+        `job ${i + 1}: worker ${worker.status()} (${alive}), relay open streams ${relay.openStreams}, job age ${job ? Date.now() - job.startedAt : '?'} ms\n${String(err)}`,
+      );
     }
     // While a job runs the extension holds a repeating alarm that would wake a stopped worker.
     if (i === 0) await expect.poll(() => alarm(panel)).toMatchObject({ periodInMinutes: 0.5 });
@@ -209,7 +230,10 @@ async function generateInOrder(page: Page, relay: Relay, prompts: string[]): Pro
 
 const article = (page: Page, title: string) => page.getByRole('article', { name: title, exact: true });
 
-test('2. the relay drops the connection mid-stream: resumed from the task source, or failed as a lost connection', async ({ openPage, relay }) => {
+test('2. the relay drops the connection mid-stream: resumed from the task source, or failed as a lost connection', async ({
+  openPage,
+  relay,
+}) => {
   const panel = await setUp(openPage, relay);
   const resumes = await recordResumes(panel);
   relay.enqueue({ name: 'drop', slow: 0.5 }, { name: 'drop', slow: 0.5, noSource: true });
@@ -239,10 +263,16 @@ test('3 + 8. a silent stall past the stall timeout, and a relay that accepts and
   const panel = await setUp(openPage, relay, { stallTimeoutMin: 0.05 });
   const resumes = await recordResumes(panel);
   relay.enqueue({ name: 'stall', slow: 0.3 }, { name: 'stall', slow: 0.3, noSource: true }, { name: 'never' });
-  const [stallSource, stallBare, never] = await generateInOrder(panel, relay, ['stall with source', 'stall without source', 'never answers']);
+  const [stallSource, stallBare, never] = await generateInOrder(panel, relay, [
+    'stall with source',
+    'stall without source',
+    'never answers',
+  ]);
 
   expect(await waitForTurn(panel, stallSource!, finished)).toMatchObject({ status: 'completed', videoUrl: relay.jobs[0]!.links.video });
-  expect(await resumes()).toContainEqual(expect.stringMatching(/^The relay stopped sending data, so the stream was stopped\. Following the job/));
+  expect(await resumes()).toContainEqual(
+    expect.stringMatching(/^The relay stopped sending data, so the stream was stopped\. Following the job/),
+  );
   await expect(article(panel, 'stall with source').getByText('Completed', { exact: true })).toBeVisible();
 
   expect(await waitForTurn(panel, stallBare!, finished)).toMatchObject({ status: 'failed', error: { kind: 'timeout' } });
@@ -259,12 +289,19 @@ test('3 + 8. a silent stall past the stall timeout, and a relay that accepts and
   expect(relay.chatRequests()).toHaveLength(3);
 });
 
-test('3b. the answer ends with its finish_reason but the relay never sends [DONE] and keeps the socket open: completed, not left to stall', async ({ openPage, relay }) => {
+test('3b. the answer ends with its finish_reason but the relay never sends [DONE] and keeps the socket open: completed, not left to stall', async ({
+  openPage,
+  relay,
+}) => {
   // The default 10 min stall timeout: without the finish grace this turn would hang for minutes.
   const panel = await setUp(openPage, relay);
   relay.enqueue({ name: 'open-after-stop', slow: 0.3, noSource: true });
   const { threadId } = await generate(panel, 'open after stop');
-  expect(await waitForTurn(panel, threadId, finished, 20_000)).toMatchObject({ status: 'completed', videoUrl: relay.jobs[0]!.links.video, progress: 100 });
+  expect(await waitForTurn(panel, threadId, finished, 20_000)).toMatchObject({
+    status: 'completed',
+    videoUrl: relay.jobs[0]!.links.video,
+    progress: 100,
+  });
   const box = article(panel, 'open after stop');
   await expect(box.getByText('Completed', { exact: true })).toBeVisible();
   await expectPlayer(box, relay.jobs[0]!.links.video);
@@ -273,15 +310,33 @@ test('3b. the answer ends with its finish_reason but the relay never sends [DONE
   expect(relay.chatRequests()).toHaveLength(1);
 });
 
-test('4. HTTP 400/401/403/404/429/500, with JSON and with plain-text bodies: the reason, the relay\'s words, what to do', async ({ openPage, relay }) => {
+test("4. HTTP 400/401/403/404/429/500, with JSON and with plain-text bodies: the reason, the relay's words, what to do", async ({
+  openPage,
+  relay,
+}) => {
   const panel = await setUp(openPage, relay);
   const cases: { status: number; title: string; server: string; advice: string; retryAfter?: number }[] = [
-    { status: 400, title: 'The relay rejected the request', server: 'Your request was rejected as a result of our safety system.', advice: 'Change the prompt' },
+    {
+      status: 400,
+      title: 'The relay rejected the request',
+      server: 'Your request was rejected as a result of our safety system.',
+      advice: 'Change the prompt',
+    },
     { status: 401, title: 'The relay refused the API key', server: 'Incorrect API key provided.', advice: 'Check the API key in Options.' },
     { status: 403, title: 'No balance or quota left', server: 'You exceeded your current quota', advice: 'Top up your relay account' },
-    { status: 404, title: 'Model or endpoint not found', server: 'The model does not exist', advice: 'Check the model name and the API base URL' },
+    {
+      status: 404,
+      title: 'Model or endpoint not found',
+      server: 'The model does not exist',
+      advice: 'Check the model name and the API base URL',
+    },
     { status: 429, title: 'Too many requests', server: 'Rate limit reached for requests.', advice: 'Wait 7 s, then retry.', retryAfter: 7 },
-    { status: 500, title: 'The relay had an error', server: 'The server had an error while processing your request.', advice: 'Retry later' },
+    {
+      status: 500,
+      title: 'The relay had an error',
+      server: 'The server had an error while processing your request.',
+      advice: 'Retry later',
+    },
   ];
   const all = cases.flatMap((c) => (['json', 'text'] as const).map((body) => ({ ...c, body, prompt: `http ${c.status} ${body}` })));
   for (const c of all) {
@@ -304,7 +359,10 @@ test('4. HTTP 400/401/403/404/429/500, with JSON and with plain-text bodies: the
   expect(relay.chatRequests()).toHaveLength(all.length);
 });
 
-test('5 + 6 + 7. an error object mid-stream, malformed chunks between good ones, a 1.5 MB answer, and one past the 2 MB cap', async ({ openPage, relay }) => {
+test('5 + 6 + 7. an error object mid-stream, malformed chunks between good ones, a 1.5 MB answer, and one past the 2 MB cap', async ({
+  openPage,
+  relay,
+}) => {
   test.setTimeout(90_000);
   const panel = await setUp(openPage, relay);
   relay.enqueue(
@@ -313,16 +371,28 @@ test('5 + 6 + 7. an error object mid-stream, malformed chunks between good ones,
     { name: 'big', slow: 0.3, sizeBytes: 1_500_000 },
     { name: 'big', slow: 0.3, sizeBytes: 3_000_000 },
   );
-  const [streamError, malformed, big, huge] = await generateInOrder(panel, relay, ['error mid-stream', 'malformed chunks', 'one and a half megabytes', 'three megabytes']);
+  const [streamError, malformed, big, huge] = await generateInOrder(panel, relay, [
+    'error mid-stream',
+    'malformed chunks',
+    'one and a half megabytes',
+    'three megabytes',
+  ]);
 
   const failed = await waitForTurn(panel, streamError!, finished);
-  expect(failed).toMatchObject({ status: 'failed', error: { kind: 'server', serverMessage: 'upstream service error: generation aborted' } });
+  expect(failed).toMatchObject({
+    status: 'failed',
+    error: { kind: 'server', serverMessage: 'upstream service error: generation aborted' },
+  });
   // What came before the error is kept.
   expect(failed.content).toContain(relay.jobs[0]!.taskId);
   await expect(article(panel, 'error mid-stream')).toContainText('The relay had an error');
   await expect(article(panel, 'error mid-stream')).toContainText('upstream service error: generation aborted');
 
-  expect(await waitForTurn(panel, malformed!, finished)).toMatchObject({ status: 'completed', videoUrl: relay.jobs[1]!.links.video, sid: relay.jobs[1]!.sid });
+  expect(await waitForTurn(panel, malformed!, finished)).toMatchObject({
+    status: 'completed',
+    videoUrl: relay.jobs[1]!.links.video,
+    sid: relay.jobs[1]!.sid,
+  });
   await expect(article(panel, 'malformed chunks').getByText('Completed', { exact: true })).toBeVisible();
 
   const large = await waitForTurn(panel, big!, finished, 60_000);
@@ -355,7 +425,12 @@ test('9. a javascript: link and HTML-looking server text: never a link, never ma
     { name: 'fail-reason', slow: 0.3, reason: `upstream said ${html}` },
     { name: 'http-error', status: 400, body: 'json', message: `<script>alert(3)</script> ${html}` },
   );
-  const [injected, injectedBare, reason, httpError] = await generateInOrder(panel, relay, ['inject with source', 'inject without source', 'html reason', 'html error']);
+  const [injected, injectedBare, reason, httpError] = await generateInOrder(panel, relay, [
+    'inject with source',
+    'inject without source',
+    'html reason',
+    'html error',
+  ]);
 
   // Its video link is javascript:, so the answer has no usable one: the task source has the real file.
   expect(await waitForTurn(panel, injected!, finished)).toMatchObject({ status: 'completed', videoUrl: relay.jobs[0]!.links.video });
@@ -394,7 +469,10 @@ test('9. a javascript: link and HTML-looking server text: never a link, never ma
   expect(dialogs).toEqual([]);
 });
 
-test('11. a relay that echoes the API key in its failure: neither the card nor its raw answer shows the key', async ({ openPage, relay }) => {
+test('11. a relay that echoes the API key in its failure: neither the card nor its raw answer shows the key', async ({
+  openPage,
+  relay,
+}) => {
   const panel = await setUp(openPage, relay);
   relay.enqueue(
     { name: 'fail-reason', slow: 0.3, reason: `the key ${relay.apiKey} has no balance left` },
@@ -414,7 +492,11 @@ test('11. a relay that echoes the API key in its failure: neither the card nor i
   expect(await panel.locator('body').innerText()).not.toContain(relay.apiKey);
 });
 
-test('10. requests to the video, preview, task page and task source hosts carry no Authorization header', async ({ context, openPage, relay }) => {
+test('10. requests to the video, preview, task page and task source hosts carry no Authorization header', async ({
+  context,
+  openPage,
+  relay,
+}) => {
   const panel = await setUp(openPage, relay);
   // One job completes from its stream, one from its task source after a drop.
   relay.enqueue({ name: 'seed', slow: 0.3 }, { name: 'drop', slow: 0.3 });
@@ -475,22 +557,45 @@ async function seedInFlight(page: Page, sources: string[]): Promise<Thread[]> {
     createdAt: now + i,
     updatedAt: now + i,
     origin: 'popup',
-    turns: [{ id: `turn_seed${i}`, prompt: `followed ${i + 1}`, status: 'generating', progress: 30, taskId: `task_seed${i}`, taskSourceUrl: src, content: `> ID: \`task_seed${i}\`\n`, createdAt: now + i, startedAt: now + i }],
+    turns: [
+      {
+        id: `turn_seed${i}`,
+        prompt: `followed ${i + 1}`,
+        status: 'generating',
+        progress: 30,
+        taskId: `task_seed${i}`,
+        taskSourceUrl: src,
+        content: `> ID: \`task_seed${i}\`\n`,
+        createdAt: now + i,
+        startedAt: now + i,
+      },
+    ],
   }));
-  await page.evaluate(async (items) => {
-    const local = (globalThis as unknown as G).chrome.storage.local;
-    const index = ((await local.get('threads:index'))['threads:index'] as unknown[]) ?? [];
-    await local.set({ ...items.records, 'threads:index': [...items.entries, ...index] });
-  }, { records: Object.fromEntries(threads.map((t) => [`thread:${t.id}`, t])), entries: threads.map(indexEntryOf).reverse() });
+  await page.evaluate(
+    async (items) => {
+      const local = (globalThis as unknown as G).chrome.storage.local;
+      const index = ((await local.get('threads:index'))['threads:index'] as unknown[]) ?? [];
+      await local.set({ ...items.records, 'threads:index': [...items.entries, ...index] });
+    },
+    { records: Object.fromEntries(threads.map((t) => [`thread:${t.id}`, t])), entries: threads.map(indexEntryOf).reverse() },
+  );
   return threads;
 }
 
-test('12. jobs only followed on their task source never hold the queue: three followed after a restart, a fourth prompt starts at once', async ({ context, openPage, relay, extensionId }) => {
+test('12. jobs only followed on their task source never hold the queue: three followed after a restart, a fourth prompt starts at once', async ({
+  context,
+  openPage,
+  relay,
+  extensionId,
+}) => {
   const source = await taskSourceHost('127.0.0.1', true, () => ({ status: 'processing', progress: 30 }));
   try {
     const panel = await setUp(openPage, relay); // the default limit: 3 at once
     const worker = await workerControl(context, panel, extensionId);
-    const seeded = await seedInFlight(panel, [1, 2, 3].map((i) => `${source.url}/tasks/task_seed${i}.json`));
+    const seeded = await seedInFlight(
+      panel,
+      [1, 2, 3].map((i) => `${source.url}/tasks/task_seed${i}.json`),
+    );
     // The worker restarts (as Chrome does): it finds the three and follows them.
     await worker.stop();
     await wakeByMessage(panel);
@@ -510,9 +615,16 @@ test('12. jobs only followed on their task source never hold the queue: three fo
   }
 });
 
-test('13. a task source on a host the extension may not read: the turn says so at once, and once that host is allowed the job is followed to its video', async ({ context, openPage, relay, extensionId }) => {
+test('13. a task source on a host the extension may not read: the turn says so at once, and once that host is allowed the job is followed to its video', async ({
+  context,
+  openPage,
+  relay,
+  extensionId,
+}) => {
   let video: string | undefined;
-  const source = await taskSourceHost('127.0.0.2', false, () => (video ? { status: 'completed', progress: 100, url: video } : { status: 'processing', progress: 30 }));
+  const source = await taskSourceHost('127.0.0.2', false, () =>
+    video ? { status: 'completed', progress: 100, url: video } : { status: 'processing', progress: 30 },
+  );
   try {
     const panel = await setUp(openPage, relay);
     const worker = await workerControl(context, panel, extensionId);
@@ -528,7 +640,9 @@ test('13. a task source on a host the extension may not read: the turn says so a
     expect(source.polls).toHaveLength(1);
     const box = article(panel, 'followed 1');
     await expect(box.getByText('Interrupted', { exact: true })).toBeVisible();
-    await expect(box).toContainText(`The relay reports this job on ${host} (its task source), which Sora Threads has no permission to read`);
+    await expect(box).toContainText(
+      `The relay reports this job on ${host} (its task source), which Sora Threads has no permission to read`,
+    );
     await expect(box).toContainText('task_seed0');
     const allow = box.getByRole('button', { name: `Allow access to ${host}` });
     await expect(allow).toBeVisible();
@@ -538,7 +652,10 @@ test('13. a task source on a host the extension may not read: the turn says so a
     const settingsPage = await context.newPage();
     await settingsPage.goto('chrome://extensions/');
     await settingsPage.evaluate(
-      ([id, pattern]) => (globalThis as unknown as { chrome: { developerPrivate: { addHostPermission(id: string, p: string): Promise<void> } } }).chrome.developerPrivate.addHostPermission(id, pattern),
+      ([id, pattern]) =>
+        (
+          globalThis as unknown as { chrome: { developerPrivate: { addHostPermission(id: string, p: string): Promise<void> } } }
+        ).chrome.developerPrivate.addHostPermission(id, pattern),
       [extensionId, 'http://127.0.0.2/*'] as const,
     );
     await settingsPage.close();

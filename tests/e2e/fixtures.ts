@@ -67,5 +67,4 @@ export const test = base.extend<ExtensionFixtures & ExtensionOptions>({
   },
 });
 
-
 export { expect };

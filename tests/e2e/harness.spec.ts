@@ -7,7 +7,9 @@ test('the extension starts, its popup opens, and its worker reaches the relay', 
   const popup = await openPage('popup');
   await expect(popup).toHaveURL(`chrome-extension://${extensionId}/popup.html`);
   // Only an extension page sees its own runtime id.
-  expect(await popup.evaluate(() => (globalThis as unknown as { chrome: { runtime: { id: string } } }).chrome.runtime.id)).toBe(extensionId);
+  expect(await popup.evaluate(() => (globalThis as unknown as { chrome: { runtime: { id: string } } }).chrome.runtime.id)).toBe(
+    extensionId,
+  );
 
   // The relay's media must be real enough for a <video> to load (and not be fetched with the key).
   const video = await popup.evaluate(async (src) => {

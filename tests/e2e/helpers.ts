@@ -48,7 +48,8 @@ export async function backgroundReady(sw: import('@playwright/test').Worker): Pr
   await expect
     .poll(() =>
       sw.evaluate(async () => {
-        const local = (globalThis as unknown as { chrome: { storage: { local: { get(k: string): Promise<Record<string, unknown>> } } } }).chrome.storage.local;
+        const local = (globalThis as unknown as { chrome: { storage: { local: { get(k: string): Promise<Record<string, unknown>> } } } })
+          .chrome.storage.local;
         return (await local.get('meta:schema'))['meta:schema'] ?? null;
       }),
     )

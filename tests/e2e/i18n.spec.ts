@@ -18,7 +18,8 @@ const PROMPT = '一只橘猫在雨夜的霓虹街头散步';
 /** What the background answers a page that sends an empty prompt: its words, in its language. */
 async function backgroundSays(page: Page): Promise<string> {
   return page.evaluate(async () => {
-    const runtime = (globalThis as unknown as { chrome: { runtime: { sendMessage(m: object): Promise<{ error?: string }> } } }).chrome.runtime;
+    const runtime = (globalThis as unknown as { chrome: { runtime: { sendMessage(m: object): Promise<{ error?: string }> } } }).chrome
+      .runtime;
     return (await runtime.sendMessage({ type: 'generate', prompt: '  ', origin: 'popup' })).error ?? '';
   });
 }
@@ -89,7 +90,11 @@ test.describe('a Chinese browser', () => {
     // A failure is kept in Chinese words around the relay's own (which stay as it wrote them).
     relay.enqueue({ name: 'http-error', status: 401 });
     await panel.evaluate(() =>
-      (globalThis as unknown as { chrome: { runtime: { sendMessage(m: object): Promise<unknown> } } }).chrome.runtime.sendMessage({ type: 'generate', prompt: '被拒绝的密钥', origin: 'popup' }),
+      (globalThis as unknown as { chrome: { runtime: { sendMessage(m: object): Promise<unknown> } } }).chrome.runtime.sendMessage({
+        type: 'generate',
+        prompt: '被拒绝的密钥',
+        origin: 'popup',
+      }),
     );
     const failed = panel.getByRole('article', { name: '被拒绝的密钥' });
     await expect(failed.getByText('失败', { exact: true })).toBeVisible({ timeout: 20_000 });
@@ -98,9 +103,12 @@ test.describe('a Chinese browser', () => {
     await expect(failed).toContainText('请在设置中检查 API 密钥。');
     // The sentence kept with the turn (a notification's text) is Chinese too.
     const kept = await panel.evaluate(async () => {
-      const local = (globalThis as unknown as { chrome: { storage: { local: { get(k: null): Promise<Record<string, unknown>> } } } }).chrome.storage.local;
+      const local = (globalThis as unknown as { chrome: { storage: { local: { get(k: null): Promise<Record<string, unknown>> } } } }).chrome
+        .storage.local;
       const all = await local.get(null);
-      const threads = Object.values(all).filter((v): v is { title: string; turns: { error?: { message: string } }[] } => !!v && typeof v === 'object' && 'turns' in v);
+      const threads = Object.values(all).filter(
+        (v): v is { title: string; turns: { error?: { message: string } }[] } => !!v && typeof v === 'object' && 'turns' in v,
+      );
       return threads.find((th) => th.title === '被拒绝的密钥')?.turns[0]?.error?.message;
     });
     expect(kept).toBe('中转站拒绝了 API 密钥（HTTP 401）：Incorrect API key provided.');

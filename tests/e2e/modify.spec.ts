@@ -69,7 +69,7 @@ test('a 3-turn thread sends the whole history each time and the relay remixes th
   expect(relay.chatRequests().map((r) => messagesOf(r.body).length)).toEqual([1, 3, 5]);
 });
 
-test('modifying from an earlier version starts a new thread that sends only that version\'s history', async ({ openPage, relay }) => {
+test("modifying from an earlier version starts a new thread that sends only that version's history", async ({ openPage, relay }) => {
   const options = await openPage('options');
   await configureRelay(options, relay);
   const popup = await openPage('popup');
@@ -106,12 +106,21 @@ test('modifying from an earlier version starts a new thread that sends only that
   await expect(thread.locator('video')).toHaveCount(2);
 });
 
-test('Retry on an older failed version starts a new thread from that version\'s own base; the newest video is not remixed', async ({ openPage, relay }) => {
+test("Retry on an older failed version starts a new thread from that version's own base; the newest video is not remixed", async ({
+  openPage,
+  relay,
+}) => {
   const options = await openPage('options');
   await configureRelay(options, relay);
   const panel = await openPage('sidepanel');
   relay.enqueue('seed', { name: 'http-error', status: 500 }, 'seed');
-  await panel.evaluate(() => (globalThis as unknown as { chrome: { runtime: { sendMessage(m: object): Promise<unknown> } } }).chrome.runtime.sendMessage({ type: 'generate', prompt: 'a boat at sea', origin: 'sidepanel' }));
+  await panel.evaluate(() =>
+    (globalThis as unknown as { chrome: { runtime: { sendMessage(m: object): Promise<unknown> } } }).chrome.runtime.sendMessage({
+      type: 'generate',
+      prompt: 'a boat at sea',
+      origin: 'sidepanel',
+    }),
+  );
   const thread = panel.getByRole('article', { name: 'a boat at sea', exact: true });
   await expect(thread.locator('video')).toHaveCount(1, { timeout: 20_000 });
   for (const prompt of ['add a storm', 'make it sunset']) {
@@ -158,9 +167,7 @@ test('with a limit of 2, five prompts never open more than 2 requests and all co
   await expect(panel.getByText(/Waiting in line/).first()).toBeVisible();
   await expect(panel.locator('video')).toHaveCount(5, { timeout: 40_000 });
   expect(relay.maxOpenStreams).toBe(2);
-  expect(relay.chatRequests().map((r) => messagesOf(r.body)[0]!.content)).toEqual(
-    [1, 2, 3, 4, 5].map((i) => `queued video ${i}`),
-  );
+  expect(relay.chatRequests().map((r) => messagesOf(r.body)[0]!.content)).toEqual([1, 2, 3, 4, 5].map((i) => `queued video ${i}`));
 });
 
 test('the context menu starts a thread from the selected text, and refuses an empty one', async ({ openPage, relay, serviceWorker }) => {
@@ -171,7 +178,9 @@ test('the context menu starts a thread from the selected text, and refuses an em
   const click = (selectionText: string) =>
     serviceWorker.evaluate(
       ([id, text]) =>
-        (globalThis as unknown as { soraThreads: { contextMenuClick(i: object): Promise<string | undefined> } }).soraThreads.contextMenuClick({
+        (
+          globalThis as unknown as { soraThreads: { contextMenuClick(i: object): Promise<string | undefined> } }
+        ).soraThreads.contextMenuClick({
           menuItemId: id,
           selectionText: text,
         }),

@@ -54,7 +54,7 @@ for (const family of FAMILIES) {
       const expected = materialize(fixture, relay.url).expect;
       const prompt = `${family} ${fixture.name}: a red fox in the snow`;
       await configureRelay(options, relay, fixture.model);
-      relay.setScenario(`relay:${family}/${fixture.name}` as `relay:${RelayFamily}/${string}`);
+      relay.setScenario(`relay:${family}/${fixture.name}`);
       await panel.reload();
       const seen = await recordTurnUpdates(panel);
       await generate(popup, prompt);
@@ -75,7 +75,10 @@ for (const family of FAMILIES) {
       const { progress } = await seen();
       // Progress only ever rises; where the relay reports steps (in its reasoning or its text),
       // the bar moved through them, not straight from nothing to the end.
-      expect([...progress].sort((a, b) => a - b), fixture.name).toEqual(progress);
+      expect(
+        [...progress].sort((a, b) => a - b),
+        fixture.name,
+      ).toEqual(progress);
       const steps = (expected.progress ?? []).filter((p) => p > 0 && p < 100);
       if (steps.length >= 2) expect(progress.filter((p) => steps.includes(p)).length, fixture.name).toBeGreaterThan(0);
       // The key went to the API only, never to a media link.
@@ -112,7 +115,7 @@ familyRelay('a relay that turns the key away answers in its own words ({"detail"
   for (const id of ['sora2api/auth', 'flow2api/auth', 'grok2api/auth', 'gpt4free/auth']) {
     const fixture = relayFixture(id);
     const answer = RELAY_FIXTURES.find((f) => f.family === fixture.family && f.status === 200)!;
-    relay.setScenario(`relay:${answer.family}/${answer.name}` as `relay:${RelayFamily}/${string}`);
+    relay.setScenario(`relay:${answer.family}/${answer.name}`);
     await options.getByRole('textbox', { name: 'API base URL' }).fill(relay.url);
     await options.getByLabel('API key', { exact: true }).fill('sk-wrong-key-123');
     await options.getByRole('combobox', { name: 'Model' }).fill(fixture.model);

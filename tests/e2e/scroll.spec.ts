@@ -41,9 +41,25 @@ async function seed(sw: Worker, relayUrl: string, n: number) {
           startedAt: now - (n - i) * 60_000,
           finishedAt: now - (n - i) * 60_000 + 30_000,
         }));
-        const thread = { id, title: `Bulk thread ${i}`, model: 'sora-2', createdAt: turns[0]!.createdAt, updatedAt: now, origin: 'popup', turns };
+        const thread = {
+          id,
+          title: `Bulk thread ${i}`,
+          model: 'sora-2',
+          createdAt: turns[0]!.createdAt,
+          updatedAt: now,
+          origin: 'popup',
+          turns,
+        };
         items[`thread:${id}`] = thread;
-        index.unshift({ id, title: thread.title, model: 'sora-2', createdAt: thread.createdAt, updatedAt: now, turnCount: 3, lastStatus: 'completed' });
+        index.unshift({
+          id,
+          title: thread.title,
+          model: 'sora-2',
+          createdAt: thread.createdAt,
+          updatedAt: now,
+          turnCount: 3,
+          lastStatus: 'completed',
+        });
       }
       items['threads:index'] = index;
       await (globalThis as unknown as { chrome: Chrome }).chrome.storage.local.set(items);
@@ -73,13 +89,25 @@ async function scrollToEnd(panel: Page) {
   await panel.evaluate(() => scrollTo(0, document.documentElement.scrollHeight));
 }
 
-test('300 threads: only the cards near the view stay rendered, far ones keep their height, and come back', async ({ context, extensionId, serviceWorker, relay }) => {
+test('300 threads: only the cards near the view stay rendered, far ones keep their height, and come back', async ({
+  context,
+  extensionId,
+  serviceWorker,
+  relay,
+}) => {
   test.setTimeout(120_000);
   await seed(serviceWorker, relay.url, THREADS);
   const panel = await openPanel(context, extensionId);
   const top = THREADS - 1;
   await expect(card(panel, top).locator('video')).toHaveCount(3, { timeout: 20_000 });
-  await expect.poll(() => card(panel, top).locator('video').first().evaluate((v: HTMLVideoElement) => v.readyState)).toBeGreaterThanOrEqual(1);
+  await expect
+    .poll(() =>
+      card(panel, top)
+        .locator('video')
+        .first()
+        .evaluate((v: HTMLVideoElement) => v.readyState),
+    )
+    .toBeGreaterThanOrEqual(1);
   const firstHeight = await height(panel, top);
 
   // Down step by step (as a wheel does) past the first page, so the list has grown; then to the end.

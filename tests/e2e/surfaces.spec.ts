@@ -106,7 +106,13 @@ test('options: validation errors, Test connection OK, bad key and unreachable', 
   await options.screenshot({ path: `${DOCS}/options.png`, fullPage: true });
 });
 
-test('options: a relay on plain http:// elsewhere than this machine is saved only once sending the key unencrypted is agreed to', async ({ context, openPage, relay, serviceWorker, extensionId }) => {
+test('options: a relay on plain http:// elsewhere than this machine is saved only once sending the key unencrypted is agreed to', async ({
+  context,
+  openPage,
+  relay,
+  serviceWorker,
+  extensionId,
+}) => {
   const options = await openPage('options');
   const base = options.getByRole('textbox', { name: 'API base URL' });
   const agree = options.getByRole('checkbox', { name: 'Send my API key to relay.lan.test:8080 unencrypted (plain http://)' });
@@ -131,14 +137,20 @@ test('options: a relay on plain http:// elsewhere than this machine is saved onl
   const settingsPage = await context.newPage();
   await settingsPage.goto('chrome://extensions/');
   await settingsPage.evaluate(
-    ([id, pattern]) => (globalThis as unknown as { chrome: { developerPrivate: { addHostPermission(id: string, p: string): Promise<void> } } }).chrome.developerPrivate.addHostPermission(id, pattern),
+    ([id, pattern]) =>
+      (
+        globalThis as unknown as { chrome: { developerPrivate: { addHostPermission(id: string, p: string): Promise<void> } } }
+      ).chrome.developerPrivate.addHostPermission(id, pattern),
     [extensionId, 'http://relay.lan.test/*'] as const,
   );
   await settingsPage.close();
   await agree.check();
   await options.getByRole('button', { name: 'Save' }).click();
   await expect(options.getByRole('status')).toHaveText('Saved.');
-  expect(await stored(serviceWorker, 'settings')).toMatchObject({ baseUrl: 'http://relay.lan.test:8080', plainHttpOrigin: 'http://relay.lan.test:8080' });
+  expect(await stored(serviceWorker, 'settings')).toMatchObject({
+    baseUrl: 'http://relay.lan.test:8080',
+    plainHttpOrigin: 'http://relay.lan.test:8080',
+  });
 
   // Another plain-http host is a new question, and its answer is not the old one.
   await base.fill('http://other.lan.test');
@@ -148,13 +160,20 @@ test('options: a relay on plain http:// elsewhere than this machine is saved onl
   expect(await stored(serviceWorker, 'settings')).toMatchObject({ baseUrl: 'http://relay.lan.test:8080' });
 });
 
-test('options: Test connection asks for the host permission first, and keeps what was typed while it ran', async ({ context, openPage, extensionId }) => {
+test('options: Test connection asks for the host permission first, and keeps what was typed while it ran', async ({
+  context,
+  openPage,
+  extensionId,
+}) => {
   // A relay on another loopback address (not granted at install), slow to list its models, and
   // without CORS headers: only a host permission lets the extension read it.
   const seen: string[] = [];
   const slow = createServer((req, res) => {
     seen.push(`${req.method} ${req.url}`);
-    setTimeout(() => res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ data: [{ id: 'm-1' }, { id: 'm-2' }] })), 1500);
+    setTimeout(
+      () => res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ data: [{ id: 'm-1' }, { id: 'm-2' }] })),
+      1500,
+    );
   });
   await new Promise<void>((r) => slow.listen(0, '127.0.0.2', r));
   const url = `http://127.0.0.2:${(slow.address() as AddressInfo).port}`;
@@ -172,7 +191,9 @@ test('options: Test connection asks for the host permission first, and keeps wha
     });
     await options.getByRole('button', { name: 'Test connection' }).click();
     await expect(options.getByText(`Not tested: Sora Threads needs permission to reach ${new URL(url).host} to test it.`)).toBeVisible();
-    expect(await options.evaluate(() => (globalThis as unknown as { __asked: unknown[] }).__asked)).toEqual([{ origins: ['http://127.0.0.2/*'] }]);
+    expect(await options.evaluate(() => (globalThis as unknown as { __asked: unknown[] }).__asked)).toEqual([
+      { origins: ['http://127.0.0.2/*'] },
+    ]);
     expect(seen).toEqual([]);
 
     // Granted (the way chrome://extensions grants a site, so the page's own request resolves at once).
@@ -180,7 +201,10 @@ test('options: Test connection asks for the host permission first, and keeps wha
     const settingsPage = await context.newPage();
     await settingsPage.goto('chrome://extensions/');
     await settingsPage.evaluate(
-      ([id, pattern]) => (globalThis as unknown as { chrome: { developerPrivate: { addHostPermission(id: string, p: string): Promise<void> } } }).chrome.developerPrivate.addHostPermission(id, pattern),
+      ([id, pattern]) =>
+        (
+          globalThis as unknown as { chrome: { developerPrivate: { addHostPermission(id: string, p: string): Promise<void> } } }
+        ).chrome.developerPrivate.addHostPermission(id, pattern),
       [extensionId, 'http://127.0.0.2/*'] as const,
     );
     await settingsPage.close();
@@ -245,11 +269,17 @@ test('generate → progress rises → the relay’s video → Download (same byt
   await v1.getByRole('button', { name: 'Download' }).click();
   await expect(v1.getByText('Download started.')).toBeVisible();
   const calls = await panel.evaluate(() => (globalThis as unknown as { __downloads: object[] }).__downloads);
-  expect(calls).toEqual([{ url: expect.stringMatching(/^blob:chrome-extension:\/\//), filename: `Sora Threads/${PROMPT}/1-${job.taskId}.mp4` }]);
+  expect(calls).toEqual([
+    { url: expect.stringMatching(/^blob:chrome-extension:\/\//), filename: `Sora Threads/${PROMPT}/1-${job.taskId}.mp4` },
+  ]);
   await expect
-    .poll(() => panel.evaluate(() => (globalThis as unknown as { chrome: Chrome }).chrome.downloads.search({}).then((l) => l.map((d) => d.state))), {
-      timeout: 10_000,
-    })
+    .poll(
+      () =>
+        panel.evaluate(() => (globalThis as unknown as { chrome: Chrome }).chrome.downloads.search({}).then((l) => l.map((d) => d.state))),
+      {
+        timeout: 10_000,
+      },
+    )
     .toEqual(['complete']);
   const [item] = await panel.evaluate(() => (globalThis as unknown as { chrome: Chrome }).chrome.downloads.search({}));
   expect(readFileSync(item!.filename).equals(SAMPLE_MP4)).toBe(true);
@@ -267,7 +297,8 @@ test('generate → progress rises → the relay’s video → Download (same byt
   await v1.getByRole('button', { name: 'Show raw answer' }).click();
   const raw = v1.getByRole('region', { name: 'Raw answer of version 1' });
   await expect(raw).toContainText(`sid: ${job.sid}`);
-  const content = ((await stored(serviceWorker, Object.keys(await allThreads(serviceWorker))[0]!)) as { turns: { content: string }[] }).turns[0]!.content;
+  const content = ((await stored(serviceWorker, Object.keys(await allThreads(serviceWorker))[0]!)) as { turns: { content: string }[] })
+    .turns[0]!.content;
   expect(await raw.textContent()).toBe(content);
 
   // Delete, then Undo: the same record comes back.
@@ -334,7 +365,8 @@ test('side panel: versions, failure, live progress, queue places, Modify from he
   await expect(lighthouse.getByRole('listitem', { name: 'Version 1' }).getByRole('button', { name: 'Modify from here' })).toBeVisible();
   await expect(lighthouse.getByRole('listitem', { name: 'Version 2' }).getByRole('button', { name: 'Modify from here' })).toHaveCount(0);
   await expect(lighthouse.getByRole('textbox', { name: 'Modify this video' })).toBeVisible();
-  for (const v of await panel.locator('video').all()) await expect.poll(() => v.evaluate((el: HTMLVideoElement) => el.readyState)).toBeGreaterThanOrEqual(1);
+  for (const v of await panel.locator('video').all())
+    await expect.poll(() => v.evaluate((el: HTMLVideoElement) => el.readyState)).toBeGreaterThanOrEqual(1);
 
   // Screenshots: the newest thread (two versions) on top, a failure and a running job below.
   await panel.evaluate(() => scrollTo(0, 0));
@@ -382,7 +414,10 @@ test('side panel: versions, failure, live progress, queue places, Modify from he
   const cityId = index.find((e) => e.title === CITY)!.id;
   await panel.evaluate(() => scrollTo(0, 0));
   await expect(city).not.toBeInViewport();
-  await serviceWorker.evaluate((id) => (globalThis as unknown as { chrome: Chrome }).chrome.storage.session.set({ focusThread: { threadId: id, at: Date.now() } }), cityId);
+  await serviceWorker.evaluate(
+    (id) => (globalThis as unknown as { chrome: Chrome }).chrome.storage.session.set({ focusThread: { threadId: id, at: Date.now() } }),
+    cityId,
+  );
   await expect(city).toBeInViewport();
   await expect(city).toHaveClass(/thread--flash/);
   const stadiumId = index.find((e) => e.title === STADIUM)!.id;
@@ -404,7 +439,11 @@ test('side panel: versions, failure, live progress, queue places, Modify from he
   await expect(panel.getByRole('article')).toHaveCount(6);
 });
 
-test('1,000 stored threads: a first page renders, more on scroll, search reads every prompt', async ({ openPage, serviceWorker, relay }) => {
+test('1,000 stored threads: a first page renders, more on scroll, search reads every prompt', async ({
+  openPage,
+  serviceWorker,
+  relay,
+}) => {
   await backgroundReady(serviceWorker);
   await serviceWorker.evaluate(async (url) => {
     const now = Date.now();
@@ -425,9 +464,25 @@ test('1,000 stored threads: a first page renders, more on scroll, search reads e
         startedAt: now - (1000 - i) * 60_000,
         finishedAt: now - (1000 - i) * 60_000 + 30_000,
       }));
-      const thread = { id, title: `Bulk thread ${i}`, model: 'sora-2', createdAt: turns[0]!.createdAt, updatedAt: now, origin: 'popup', turns };
+      const thread = {
+        id,
+        title: `Bulk thread ${i}`,
+        model: 'sora-2',
+        createdAt: turns[0]!.createdAt,
+        updatedAt: now,
+        origin: 'popup',
+        turns,
+      };
       items[`thread:${id}`] = thread;
-      index.unshift({ id, title: thread.title, model: 'sora-2', createdAt: thread.createdAt, updatedAt: now, turnCount: 3, lastStatus: 'completed' });
+      index.unshift({
+        id,
+        title: thread.title,
+        model: 'sora-2',
+        createdAt: thread.createdAt,
+        updatedAt: now,
+        turnCount: 3,
+        lastStatus: 'completed',
+      });
     }
     items['threads:index'] = index;
     await (globalThis as unknown as { chrome: Chrome }).chrome.storage.local.set(items);
@@ -454,6 +509,9 @@ test('1,000 stored threads: a first page renders, more on scroll, search reads e
 });
 
 async function allThreads(sw: Worker): Promise<Record<string, unknown>> {
-  const all = (await sw.evaluate(() => (globalThis as unknown as { chrome: Chrome }).chrome.storage.local.get(null))) as Record<string, unknown>;
+  const all = (await sw.evaluate(() => (globalThis as unknown as { chrome: Chrome }).chrome.storage.local.get(null))) as Record<
+    string,
+    unknown
+  >;
   return Object.fromEntries(Object.entries(all).filter(([k]) => k.startsWith('thread:')));
 }

@@ -7,7 +7,10 @@ export const RECOVER_ALARM = 'sora-threads-recover';
 /** The few extension calls the worker tests make from a page. */
 interface ChromeApi {
   runtime: { sendMessage(msg: unknown): Promise<unknown> };
-  alarms: { get(name: string): Promise<{ name: string; periodInMinutes?: number } | undefined>; create(name: string, info: { delayInMinutes?: number; when?: number }): Promise<void> };
+  alarms: {
+    get(name: string): Promise<{ name: string; periodInMinutes?: number } | undefined>;
+    create(name: string, info: { delayInMinutes?: number; when?: number }): Promise<void>;
+  };
 }
 type G = { chrome: ChromeApi };
 
@@ -23,7 +26,10 @@ export async function workerControl(context: BrowserContext, page: Page, extensi
   });
   await cdp.send('ServiceWorker.enable');
   const ours = () => [...versions.entries()].filter(([, v]) => v.scriptURL.startsWith(`chrome-extension://${extensionId}/`));
-  const status = () => ours().map(([, v]) => v.runningStatus).join(',');
+  const status = () =>
+    ours()
+      .map(([, v]) => v.runningStatus)
+      .join(',');
   return {
     status,
     async stop(): Promise<void> {

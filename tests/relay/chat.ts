@@ -76,7 +76,11 @@ export function handleChat(host: ChatHost, req: IncomingMessage, res: ServerResp
   const chat = (body && typeof body === 'object' ? body : {}) as ChatBody;
   const messages = messagesOf(chat);
   if (typeof chat.model !== 'string' || !messages) {
-    sendError(res, { status: 400, message: 'Invalid request: `model` and a non-empty `messages` array of {role, content} are required.', code: 'invalid_request' });
+    sendError(res, {
+      status: 400,
+      message: 'Invalid request: `model` and a non-empty `messages` array of {role, content} are required.',
+      code: 'invalid_request',
+    });
     return undefined;
   }
   if (!host.models.includes(chat.model)) {
@@ -113,7 +117,16 @@ export function handleChat(host: ChatHost, req: IncomingMessage, res: ServerResp
   const echoSid = lastAssistant ? lastSid(lastAssistant.content) : undefined;
   const prompt = lastUser?.content ?? '';
   const links = jobLinks(host.url, taskId);
-  const report = buildReport(scenario.report, { taskId, sid, echoSid, prompt, links, noSource: spec.noSource, reason: spec.reason, sizeBytes: spec.sizeBytes });
+  const report = buildReport(scenario.report, {
+    taskId,
+    sid,
+    echoSid,
+    prompt,
+    links,
+    noSource: spec.noSource,
+    reason: spec.reason,
+    sizeBytes: spec.sizeBytes,
+  });
   const meta = { chatId: newChatId(), created: Math.floor(Date.now() / 1000), model: chat.model };
   const plan = planStream(scenario, report, meta);
   const streaming = chat.stream === true;

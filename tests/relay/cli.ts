@@ -5,7 +5,9 @@ import { toSpec } from './scenarios';
 
 const port = Number(process.env.RELAY_PORT ?? 8787);
 // The real relays' own model names too, so their scenarios can be tried with the model they serve.
-const models = process.env.RELAY_MODELS?.split(',').map((m) => m.trim()).filter(Boolean) ?? [...new Set([...DEFAULT_MODELS, ...RELAY_FIXTURES.map((f) => f.model)])];
+const models = process.env.RELAY_MODELS?.split(',')
+  .map((m) => m.trim())
+  .filter(Boolean) ?? [...new Set([...DEFAULT_MODELS, ...RELAY_FIXTURES.map((f) => f.model)])];
 const scenario = process.env.RELAY_SCENARIO ? toSpec({ name: process.env.RELAY_SCENARIO }) : undefined;
 const videos = (process.env.RELAY_VIDEOS ?? 'new-api') as VideoFlavour;
 if (!VIDEO_FLAVOURS.includes(videos)) throw new Error(`RELAY_VIDEOS=${videos}: expected one of ${VIDEO_FLAVOURS.join(', ')}`);

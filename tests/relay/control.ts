@@ -14,32 +14,46 @@ export function handleControl(relay: Relay, action: string, method: string, body
     if (handleVideosControl(relay, action, method, body, res)) return;
     if (method === 'POST' && action === 'scenario') {
       relay.setScenario(body as ScenarioSpec);
-      return sendJson(res, 200, { ok: true, scenario: relay.currentScenario });
+      sendJson(res, 200, { ok: true, scenario: relay.currentScenario }); return;
     }
     if (method === 'POST' && action === 'enqueue') {
-      const list = Array.isArray(body) ? body : body && typeof body === 'object' && 'scenarios' in body ? (body as { scenarios: unknown }).scenarios : [body];
+      const list = Array.isArray(body)
+        ? body
+        : body && typeof body === 'object' && 'scenarios' in body
+          ? (body).scenarios
+          : [body];
       if (!Array.isArray(list)) throw new Error('expected a scenario, an array of them, or {scenarios: [...]}');
       relay.enqueue(...(list as ScenarioSpec[]));
-      return sendJson(res, 200, { ok: true, queued: relay.queued });
+      sendJson(res, 200, { ok: true, queued: relay.queued }); return;
     }
-    if (method === 'GET' && action === 'requests') return sendJson(res, 200, relay.requests);
+    if (method === 'GET' && action === 'requests') { sendJson(res, 200, relay.requests); return; }
     if (method === 'GET' && action === 'state') {
-      return sendJson(res, 200, {
+      sendJson(res, 200, {
         scenario: relay.currentScenario,
         queued: relay.queued,
         openStreams: relay.openStreams,
         maxOpenStreams: relay.maxOpenStreams,
         jobs: relay.jobs,
-        videos: { flavour: relay.videos.flavour, scenario: relay.videos.currentScenario, queued: relay.videos.queued, keyRevoked: relay.videos.keyRevoked },
+        videos: {
+          flavour: relay.videos.flavour,
+          scenario: relay.videos.currentScenario,
+          queued: relay.videos.queued,
+          keyRevoked: relay.videos.keyRevoked,
+        },
         videoJobs: relay.videoJobs.map((j) => ({ ...j, ...relay.videos.statusOf(j) })),
-      });
+      }); return;
     }
     if (method === 'POST' && action === 'reset') {
       relay.reset();
-      return sendJson(res, 200, { ok: true });
+      sendJson(res, 200, { ok: true }); return;
     }
     sendError(res, { status: 404, message: `unknown control ${method} /__relay/${action}`, code: 'not_found' });
   } catch (err) {
-    sendError(res, { status: 400, message: err instanceof Error ? err.message : String(err), type: 'invalid_request_error', code: 'bad_control' });
+    sendError(res, {
+      status: 400,
+      message: err instanceof Error ? err.message : String(err),
+      type: 'invalid_request_error',
+      code: 'bad_control',
+    });
   }
 }

@@ -10,7 +10,9 @@ export type FixtureScenarioName = `relay:${RelayFixture['family']}/${string}`;
 
 const PREFIX = 'relay:';
 
-export const FIXTURE_SCENARIO_NAMES: readonly FixtureScenarioName[] = RELAY_FIXTURES.map((f) => `${PREFIX}${fixtureId(f)}` as FixtureScenarioName);
+export const FIXTURE_SCENARIO_NAMES: readonly FixtureScenarioName[] = RELAY_FIXTURES.map(
+  (f) => `${PREFIX}${fixtureId(f)}` as FixtureScenarioName,
+);
 
 /** Real answers take minutes; by default a whole one plays in about this long. */
 export const FIXTURE_BUDGET_MS = 2_400;
@@ -41,7 +43,13 @@ export interface FixtureHost {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** `dropAfter`: destroy the socket after that many writes, as a dropped connection does. */
-export async function serveFixture(host: FixtureHost, res: ServerResponse, fixture: RelayFixture, slow = 1, dropAfter?: number): Promise<void> {
+export async function serveFixture(
+  host: FixtureHost,
+  res: ServerResponse,
+  fixture: RelayFixture,
+  slow = 1,
+  dropAfter?: number,
+): Promise<void> {
   const { status, headers, chunks } = materialize(fixture, host.url);
   if (chunks.length === 1 && status !== 200) {
     // A whole error body, as frameworks send it: with its length.

@@ -8,10 +8,18 @@ interface ErrorShape {
 
 // What OpenAI-compatible relays answer for each status, so clients see realistic wording.
 const BY_STATUS: Record<number, ErrorShape> = {
-  400: { message: 'Your request was rejected as a result of our safety system.', type: 'invalid_request_error', code: 'content_policy_violation' },
+  400: {
+    message: 'Your request was rejected as a result of our safety system.',
+    type: 'invalid_request_error',
+    code: 'content_policy_violation',
+  },
   401: { message: 'Incorrect API key provided.', type: 'invalid_request_error', code: 'invalid_api_key' },
   402: { message: 'Insufficient balance, please top up your account.', type: 'insufficient_quota', code: 'insufficient_quota' },
-  403: { message: 'You exceeded your current quota, please check your plan and billing details.', type: 'insufficient_quota', code: 'insufficient_quota' },
+  403: {
+    message: 'You exceeded your current quota, please check your plan and billing details.',
+    type: 'insufficient_quota',
+    code: 'insufficient_quota',
+  },
   404: { message: 'The model does not exist or you do not have access to it.', type: 'invalid_request_error', code: 'model_not_found' },
   429: { message: 'Rate limit reached for requests. Please try again later.', type: 'requests', code: 'rate_limit_exceeded' },
 };

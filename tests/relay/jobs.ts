@@ -57,8 +57,7 @@ export function taskSource(job: RelayJob, now = Date.now()): TaskSource {
   };
 }
 
-const escapeHtml = (s: string): string =>
-  s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export function taskPage(job: RelayJob, now = Date.now()): string {
   const src = taskSource(job, now);

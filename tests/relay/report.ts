@@ -163,7 +163,11 @@ export function buildReport(variant: ReportVariant, input: ReportInput): Report 
       const w = { ...CHINESE, taskPage: '数据预览', taskSource: '原始数据' };
       return {
         outcome: 'completed',
-        pieces: [...echo, ...statusLines(input, w), done(`\n\n${w.complete}\n> sid: ${sid}\n\n![webp](${links.preview})\n\n[在线播放▶️](${links.video})\n`)],
+        pieces: [
+          ...echo,
+          ...statusLines(input, w),
+          done(`\n\n${w.complete}\n> sid: ${sid}\n\n![webp](${links.preview})\n\n[在线播放▶️](${links.video})\n`),
+        ],
       };
     }
     case 'sid-backticks':

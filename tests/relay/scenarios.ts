@@ -82,7 +82,16 @@ const REPORT_NAMES: readonly ScenarioName[] = [
   'big',
 ];
 
-const FAULT_NAMES: readonly ScenarioName[] = ['http-error', 'stream-error', 'drop', 'stall', 'never', 'no-done', 'open-after-stop', 'malformed'];
+const FAULT_NAMES: readonly ScenarioName[] = [
+  'http-error',
+  'stream-error',
+  'drop',
+  'stall',
+  'never',
+  'no-done',
+  'open-after-stop',
+  'malformed',
+];
 
 export const SCENARIO_NAMES: readonly ScenarioName[] = [
   ...(Object.keys(FRAMING_NAMES) as ScenarioName[]),

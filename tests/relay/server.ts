@@ -97,12 +97,14 @@ export class Relay implements ChatHost {
     this.videos = new VideoApi(this, { flavour: opts.videos, jobTtlMs: opts.videoJobTtlMs });
     this.cdnPort = opts.cdnPort ?? 0;
     this.cdnHost = opts.cdnHost;
-    const handler = (route: (req: IncomingMessage, res: ServerResponse) => Promise<void>): RequestListener => (req, res) => {
-      route(req, res).catch((err: unknown) => {
-        if (!res.headersSent) sendError(res, { status: 500, message: `relay bug: ${String(err)}` });
-        else res.destroy();
-      });
-    };
+    const handler =
+      (route: (req: IncomingMessage, res: ServerResponse) => Promise<void>): RequestListener =>
+      (req, res) => {
+        route(req, res).catch((err: unknown) => {
+          if (!res.headersSent) sendError(res, { status: 500, message: `relay bug: ${String(err)}` });
+          else res.destroy();
+        });
+      };
     this.server = createServer(handler((req, res) => this.route(req, res)));
     this.cdnServer = createServer(handler((req, res) => this.routeCdn(req, res)));
   }
@@ -164,7 +166,9 @@ export class Relay implements ChatHost {
 
   /** Requests outside the API (media, task pages, anything else) that carried an Authorization header. */
   authLeaks(): RecordedRequest[] {
-    return this.requests.filter((r) => r.kind !== 'chat' && r.kind !== 'models' && r.kind !== 'videos' && r.headers.authorization !== undefined);
+    return this.requests.filter(
+      (r) => r.kind !== 'chat' && r.kind !== 'models' && r.kind !== 'videos' && r.headers.authorization !== undefined,
+    );
   }
 
   job(taskId: string): RelayJob | undefined {
@@ -230,13 +234,21 @@ export class Relay implements ChatHost {
     const url = new URL(req.url ?? '/', 'http://relay.invalid');
     const method = req.method ?? 'GET';
     await readBody(req);
-    this.requests.push({ method, path: url.pathname, query: url.search, kind: method === 'OPTIONS' ? 'preflight' : 'media', headers: flatHeaders(req), time: Date.now(), server: 'cdn' });
+    this.requests.push({
+      method,
+      path: url.pathname,
+      query: url.search,
+      kind: method === 'OPTIONS' ? 'preflight' : 'media',
+      headers: flatHeaders(req),
+      time: Date.now(),
+      server: 'cdn',
+    });
     if (method === 'OPTIONS') return void res.writeHead(204).end();
     const media = method === 'GET' || method === 'HEAD' ? mediaRoute(url.pathname, url.searchParams) : undefined;
     if (media && media !== 'bad-id') {
-      if (this.links.isExpired(url.pathname)) return this.links.sendExpired(res);
+      if (this.links.isExpired(url.pathname)) { this.links.sendExpired(res); return; }
       if (await this.videos.serveFile(req, res, url.pathname)) return;
-      return serveMedia(req, res, media);
+      serveMedia(req, res, media); return;
     }
     sendStoreError(res, 404);
   }
@@ -287,9 +299,9 @@ export class Relay implements ChatHost {
       return;
     }
     if (method === 'GET' && path === '/v1/models') {
-      if (!isAuthorized(req, this.apiKey)) return sendError(res, { status: 401 });
+      if (!isAuthorized(req, this.apiKey)) { sendError(res, { status: 401 }); return; }
       const created = 1760338775;
-      return sendJson(res, 200, { object: 'list', data: this.models.map((id) => ({ id, object: 'model', created, owned_by: 'relay' })) });
+      sendJson(res, 200, { object: 'list', data: this.models.map((id) => ({ id, object: 'model', created, owned_by: 'relay' })) }); return;
     }
     if (isVideosPath(path)) {
       const handled = await this.videos.handle({
@@ -308,15 +320,16 @@ export class Relay implements ChatHost {
     }
     const media = method === 'GET' || method === 'HEAD' ? mediaRoute(path, url.searchParams) : undefined;
     // grok2api's own answer to an id outside its rule (router.py:582-583, errors.py ValidationError).
-    if (media === 'bad-id') return sendError(res, { status: 400, message: 'Invalid file ID', type: 'invalid_request_error', code: 'invalid_value' });
-    if (media && this.links.isExpired(path)) return this.links.sendExpired(res);
+    if (media === 'bad-id')
+      { sendError(res, { status: 400, message: 'Invalid file ID', type: 'invalid_request_error', code: 'invalid_value' }); return; }
+    if (media && this.links.isExpired(path)) { this.links.sendExpired(res); return; }
     if (media && (await this.videos.serveFile(req, res, path))) return;
-    if (media) return serveMedia(req, res, media);
+    if (media) { serveMedia(req, res, media); return; }
     const task = /^\/tasks\/([\w-]+?)(\.json)?$/.exec(path);
     if (task && method === 'GET') {
       const job = this.job(task[1]!);
-      if (!job) return sendError(res, { status: 404, message: `no such task: ${task[1]}`, code: 'task_not_found' });
-      if (task[2]) return sendJson(res, 200, taskSource(job));
+      if (!job) { sendError(res, { status: 404, message: `no such task: ${task[1]}`, code: 'task_not_found' }); return; }
+      if (task[2]) { sendJson(res, 200, taskSource(job)); return; }
       res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(taskPage(job));
       return;
     }
@@ -345,7 +358,10 @@ function kindOf(method: string, url: URL): RequestKind {
 // would otherwise be stopped by CORS before the test sees what the client did.
 function setCors(req: IncomingMessage, res: ServerResponse): void {
   res.setHeader('Access-Control-Allow-Origin', '*');
-  res.setHeader('Access-Control-Expose-Headers', 'Content-Length, Content-Range, Accept-Ranges, Retry-After, Content-Disposition, ETag, X-Oneapi-Request-Id');
+  res.setHeader(
+    'Access-Control-Expose-Headers',
+    'Content-Length, Content-Range, Accept-Ranges, Retry-After, Content-Disposition, ETag, X-Oneapi-Request-Id',
+  );
   if (req.method === 'OPTIONS') {
     res.setHeader('Access-Control-Allow-Methods', 'GET, HEAD, POST, OPTIONS');
     res.setHeader('Access-Control-Allow-Headers', req.headers['access-control-request-headers'] ?? 'Authorization, Content-Type, Accept');

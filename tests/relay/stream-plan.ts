@@ -35,7 +35,11 @@ function defaultFaultIndex(pieces: ReportPiece[]): number {
   return at44 >= 0 ? at44 + 2 : Math.ceil(pieces.length / 2);
 }
 
-const MALFORMED = ['{"id":"chatcmpl-broken","choices":[{"delta":{"content":"lost', 'not json at all', '{"choices":[{"delta":{"content":}]}'];
+const MALFORMED = [
+  '{"id":"chatcmpl-broken","choices":[{"delta":{"content":"lost',
+  'not json at all',
+  '{"choices":[{"delta":{"content":}]}',
+];
 
 export function planStream(scenario: ResolvedScenario, report: Report, meta: ChunkMeta): StreamPlan {
   const { framing, fault, spec } = scenario;
@@ -58,7 +62,8 @@ export function planStream(scenario: ResolvedScenario, report: Report, meta: Chu
     if (event.piece?.mark === 'generating') generatingAtMs = elapsed;
     if (event.piece?.mark === 'final') finalAtMs = elapsed;
     const noise = frameNoise(framing, index, event.delayMs > scenario.delayMs);
-    const broken = fault === 'malformed' && index > 0 && index % 10 === 0 ? frameRaw(framing, MALFORMED[(index / 10) % MALFORMED.length]!) : '';
+    const broken =
+      fault === 'malformed' && index > 0 && index % 10 === 0 ? frameRaw(framing, MALFORMED[(index / 10) % MALFORMED.length]!) : '';
     writes.push({ delayMs: event.delayMs, text: noise + broken + event.text });
   });
   finalAtMs ||= elapsed;
@@ -71,7 +76,9 @@ export function planStream(scenario: ResolvedScenario, report: Report, meta: Chu
       steps = [...toSteps(writes.slice(0, faultAt)), { delayMs: scenario.delayMs, action: fault }];
       break;
     case 'stream-error': {
-      const error = { error: { message: spec.reason ?? 'upstream service error: generation aborted', type: 'upstream_error', code: 'upstream_error' } };
+      const error = {
+        error: { message: spec.reason ?? 'upstream service error: generation aborted', type: 'upstream_error', code: 'upstream_error' },
+      };
       steps = toSteps([...writes.slice(0, faultAt), { delayMs: scenario.delayMs, text: frameEvent(framing, error) }]);
       break;
     }

@@ -42,9 +42,7 @@ export function tokenize(text: string, opts: { idLike?: boolean } = {}): string[
   while (i < text.length) {
     const rest = text.slice(i);
     const known = vocabulary.filter((w) => rest.startsWith(w)).sort((a, b) => b.length - a.length)[0];
-    const match = opts.idLike
-      ? /^(?:[0-9]{1,3}|[\s\S])/u.exec(rest)
-      : /^(?: ?[A-Za-z]+| ?[0-9]{1,3}|\p{Script=Han}|[\s\S])/u.exec(rest);
+    const match = opts.idLike ? /^(?:[0-9]{1,3}|[\s\S])/u.exec(rest) : /^(?: ?[A-Za-z]+| ?[0-9]{1,3}|\p{Script=Han}|[\s\S])/u.exec(rest);
     const piece = known ?? match?.[0] ?? rest;
     pieces.push(piece);
     i += piece.length;

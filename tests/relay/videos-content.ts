@@ -59,7 +59,7 @@ function fill(size: number, offset: number, target: Buffer): void {
     header.write('free', 4, 'latin1');
   }
   const pat = fillPattern();
-  for (let i = 0; i < target.length; ) {
+  for (let i = 0; i < target.length;) {
     const at = offset + i;
     if (at < sample.length) {
       i += sample.copy(target, i, at, Math.min(sample.length, at + target.length - i));
@@ -126,7 +126,7 @@ export async function serveContent(
   const chunk = Math.max(1, opts.chunkBytes ?? 64 * 1024);
   let open = true;
   res.on('close', () => (open = false));
-  for (let sent = 0; sent < length; ) {
+  for (let sent = 0; sent < length;) {
     if (sent > 0 && opts.chunkDelayMs) await sleep(opts.chunkDelayMs);
     if (!open) return;
     const n = Math.min(chunk, length - sent, cut !== undefined ? cut - sent : Infinity);

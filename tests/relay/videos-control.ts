@@ -17,7 +17,7 @@ export function handleVideosControl(relay: Relay, action: string, method: string
       sendJson(res, 200, { ok: true, flavour: relay.videos.flavour });
       return true;
     case 'POST videos/scenario':
-      relay.setJobScenario(o as VideoJobSpec);
+      relay.setJobScenario(o);
       sendJson(res, 200, { ok: true, scenario: relay.videos.currentScenario });
       return true;
     case 'POST videos/enqueue': {
@@ -27,7 +27,11 @@ export function handleVideosControl(relay: Relay, action: string, method: string
       return true;
     }
     case 'GET videos/jobs':
-      sendJson(res, 200, relay.videoJobs.map((j) => ({ ...j, ...relay.videos.statusOf(j) })));
+      sendJson(
+        res,
+        200,
+        relay.videoJobs.map((j) => ({ ...j, ...relay.videos.statusOf(j) })),
+      );
       return true;
     case 'POST videos/forget':
       if (o.id !== undefined && typeof o.id !== 'string') throw new Error('forget: id must be a string (or absent: every job)');
@@ -44,10 +48,11 @@ export function handleVideosControl(relay: Relay, action: string, method: string
       sendJson(res, 200, { ok: true });
       return true;
     case 'POST links': {
-      if (o.ttlMs !== undefined && o.ttlMs !== null && typeof o.ttlMs !== 'number') throw new Error('links: ttlMs must be a number of ms (or null: never)');
+      if (o.ttlMs !== undefined && o.ttlMs !== null && typeof o.ttlMs !== 'number')
+        throw new Error('links: ttlMs must be a number of ms (or null: never)');
       if (o.status !== undefined && o.status !== 403 && o.status !== 404) throw new Error('links: status must be 403 or 404');
       if ('ttlMs' in o) relay.links.ttlMs = (o.ttlMs as number | null) ?? undefined;
-      if (o.status !== undefined) relay.links.expiredStatus = o.status as ExpiredStatus;
+      if (o.status !== undefined) relay.links.expiredStatus = o.status;
       sendJson(res, 200, { ok: true, ttlMs: relay.links.ttlMs ?? null, status: relay.links.expiredStatus });
       return true;
     }

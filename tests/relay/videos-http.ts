@@ -31,7 +31,8 @@ export interface VideoRequest {
 export const isVideosPath = (path: string): boolean => path === '/v1/videos' || path.startsWith('/v1/videos/');
 
 export function videoRoute(method: string, path: string): VideoRoute {
-  if (path === '/v1/videos') return method === 'POST' ? { kind: 'create' } : method === 'GET' ? { kind: 'list' } : { kind: 'other', allow: 'POST' };
+  if (path === '/v1/videos')
+    return method === 'POST' ? { kind: 'create' } : method === 'GET' ? { kind: 'list' } : { kind: 'other', allow: 'POST' };
   const m = /^\/v1\/videos\/([^/]+)(?:\/(content|remix))?$/.exec(path);
   if (!m) return { kind: 'other' };
   const id = decodeURIComponent(m[1]!);
@@ -43,11 +44,15 @@ export function videoRoute(method: string, path: string): VideoRoute {
 /** Writes a fixture answer: its status, Content-Type, headers and exact bytes. */
 export function sendAnswer(res: ServerResponse, answer: JobAnswer, headers: Record<string, string> = {}): void {
   res
-    .writeHead(answer.status, { 'Content-Type': answer.contentType, ...answer.headers, ...headers, 'Content-Length': String(Buffer.byteLength(answer.raw)) })
+    .writeHead(answer.status, {
+      'Content-Type': answer.contentType,
+      ...answer.headers,
+      ...headers,
+      'Content-Length': String(Buffer.byteLength(answer.raw)),
+    })
     .end(answer.raw);
 }
 
 export const HEX = '0123456789abcdef';
 export const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 export const randomFrom = (alphabet: string, n: number): string => [...randomBytes(n)].map((b) => alphabet[b % alphabet.length]).join('');
-

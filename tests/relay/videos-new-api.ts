@@ -37,45 +37,53 @@ export async function newApiVideos(api: VideoApi, r: VideoRequest): Promise<void
   const send = (answer: JobAnswer) => sendAnswer(r.res, answer, { 'X-Oneapi-Request-Id': requestId });
   const { route } = r;
   // Unregistered routes (no list, no DELETE) are gin's NoRoute: 404 before any auth.
-  if (route.kind === 'other' || route.kind === 'list') return send(newApi.routeNotFound(r.method, r.path));
+  if (route.kind === 'other' || route.kind === 'list') { send(newApi.routeNotFound(r.method, r.path)); return; }
   const key = keyOf(r.req);
   const want = api.host.apiKey.startsWith('sk-') ? api.host.apiKey.slice(3) : api.host.apiKey;
   if (api.keyRevoked || key !== want) {
-    return send(newApi.authError(requestId, /^zh/i.test(r.req.headers['accept-language'] ?? '') ? 'zh-CN' : 'en'));
+    send(newApi.authError(requestId, /^zh/i.test(r.req.headers['accept-language'] ?? '') ? 'zh-CN' : 'en')); return;
   }
 
   if (route.kind === 'retrieve') {
     const job = api.find(route.id!);
-    if (!job) return send(newApi.unknownId);
+    if (!job) { send(newApi.unknownId); return; }
     r.onJob(job.id);
-    return send(stateAnswer(api, job, api.poll(job)));
+    send(stateAnswer(api, job, api.poll(job))); return;
   }
   if (route.kind === 'content') {
     const job = api.find(route.id!);
-    if (!job) return send(newApi.contentUnknownId);
+    if (!job) { send(newApi.contentUnknownId); return; }
     r.onJob(job.id);
     job.contentRequests += 1;
     const step = api.current(job);
-    if (step.status !== 'completed') return send(newApi.contentNotReady(rowStatus(job, step)));
+    if (step.status !== 'completed') { send(newApi.contentNotReady(rowStatus(job, step))); return; }
     if (job.cdnUrl && job.spec.contentAfterLinkExpiry === 'upstream-error' && api.host.links.isExpired(new URL(job.cdnUrl).pathname)) {
-      return send(derive(newApi.contentUnknownId, 502, { error: { message: 'Upstream service returned status 403', type: 'server_error' } }));
+      send(
+        derive(newApi.contentUnknownId, 502, { error: { message: 'Upstream service returned status 403', type: 'server_error' } }),
+      ); return;
     }
-    return serveContent(r.req, r.res, job.spec.content ?? {}, { 'Content-Type': 'video/mp4', 'Cache-Control': 'public, max-age=86400', 'X-Oneapi-Request-Id': requestId }, job);
+    return serveContent(
+      r.req,
+      r.res,
+      job.spec.content ?? {},
+      { 'Content-Type': 'video/mp4', 'Cache-Control': 'public, max-age=86400', 'X-Oneapi-Request-Id': requestId },
+      job,
+    );
   }
 
   const input = readInput(r, requestId);
-  if ('answer' in input) return send(input.answer);
+  if ('answer' in input) { send(input.answer); return; }
   const { fields } = input;
 
   if (route.kind === 'remix') {
     const source = api.find(route.id!);
-    if (!source) return send(newApi.remixUnknownId);
+    if (!source) { send(newApi.remixUnknownId); return; }
     const spec = api.takeSpec();
     const mode = spec.remix ?? 'supported';
     const prompt = typeof fields.prompt === 'string' ? fields.prompt : '';
     // The Sora adaptor checks the remix body; a converted channel validates it as a generation.
-    if (prompt.trim() === '') return send(mode === 'new-generation' ? newApi.missingPrompt : newApi.remixMissingPrompt);
-    if (mode === 'unsupported') return send(newApi.remixUnsupported());
+    if (prompt.trim() === '') { send(mode === 'new-generation' ? newApi.missingPrompt : newApi.remixMissingPrompt); return; }
+    if (mode === 'unsupported') { send(newApi.remixUnsupported()); return; }
     const job = api.createJob({
       spec,
       flavour: 'new-api',
@@ -87,29 +95,34 @@ export async function newApiVideos(api: VideoApi, r: VideoRequest): Promise<void
       remixOf: source.id,
     });
     r.onJob(job.id);
-    if (mode === 'new-generation') return send(newApi.createQueued({ id: job.id, model: job.model, createdAt: job.createdAt }));
-    return send(newApi.createQueuedPassthrough({ ...upstreamCreate(job), remixed_from_video_id: source.upstreamId }, job.id));
+    if (mode === 'new-generation') { send(newApi.createQueued({ id: job.id, model: job.model, createdAt: job.createdAt })); return; }
+    send(newApi.createQueuedPassthrough({ ...upstreamCreate(job), remixed_from_video_id: source.upstreamId }, job.id)); return;
   }
 
   // create
   const model = typeof fields.model === 'string' ? fields.model : '';
-  if (model === '') return send(newApi.missingModel(requestId));
-  if (!api.host.videoModels.includes(model)) return send(newApi.noChannel(model, 'default', requestId));
-  if (!r.form && typeof fields.seconds === 'number') return send(newApi.secondsAsJsonNumber);
+  if (model === '') { send(newApi.missingModel(requestId)); return; }
+  if (!api.host.videoModels.includes(model)) { send(newApi.noChannel(model, 'default', requestId)); return; }
+  if (!r.form && typeof fields.seconds === 'number') { send(newApi.secondsAsJsonNumber); return; }
   const prompt = typeof fields.prompt === 'string' ? fields.prompt : '';
-  if (prompt.trim() === '') return send(newApi.missingPrompt);
+  if (prompt.trim() === '') { send(newApi.missingPrompt); return; }
   const size = typeof fields.size === 'string' && fields.size !== '' ? fields.size : undefined;
-  if (size && model.startsWith('sora-2') && !soraSizes(model).includes(size)) return send(newApi.invalidSize);
+  if (size && model.startsWith('sora-2') && !soraSizes(model).includes(size)) { send(newApi.invalidSize); return; }
   const spec = api.takeSpec();
-  if (spec.busy) return send(newApi.upstreamBusy);
+  if (spec.busy) { send(newApi.upstreamBusy); return; }
   if (spec.rejectImages && carriesImage(fields, r.form?.files ?? [])) {
     const message = typeof spec.rejectImages === 'string' ? spec.rejectImages : DEFAULT_REJECT;
     // An upstream's 400 comes back as fail_to_fetch_task with its body as the message.
     const upstream = JSON.stringify({ error: { message, type: 'invalid_request_error', param: 'input_reference', code: 'invalid_value' } });
-    return send(newApi.remixUnsupported(400, upstream));
+    send(newApi.remixUnsupported(400, upstream)); return;
   }
   const channel = spec.channel ?? 'converted';
-  const seconds = typeof fields.seconds === 'string' ? fields.seconds : typeof fields.duration === 'number' || typeof fields.duration === 'string' ? String(fields.duration) : undefined;
+  const seconds =
+    typeof fields.seconds === 'string'
+      ? fields.seconds
+      : typeof fields.duration === 'number' || typeof fields.duration === 'string'
+        ? String(fields.duration)
+        : undefined;
   const job = api.createJob({
     spec,
     flavour: 'new-api',
@@ -121,8 +134,8 @@ export async function newApiVideos(api: VideoApi, r: VideoRequest): Promise<void
     references: references(channel, r.form?.files ?? []),
   });
   r.onJob(job.id);
-  if (channel === 'passthrough') return send(newApi.createQueuedPassthrough(upstreamCreate(job), job.id));
-  return send(newApi.createQueued({ id: job.id, model: job.model, createdAt: job.createdAt }));
+  if (channel === 'passthrough') { send(newApi.createQueuedPassthrough(upstreamCreate(job), job.id)); return; }
+  send(newApi.createQueued({ id: job.id, model: job.model, createdAt: job.createdAt }));
 }
 
 function optional<T extends Record<string, unknown>>(o: T): Partial<T> {
@@ -135,7 +148,9 @@ type Input = { fields: Record<string, unknown> } | { answer: JobAnswer };
 function readInput(r: VideoRequest, requestId: string): Input {
   if (r.form) return { fields: r.form.fields };
   const invalid = (why: string): Input => ({
-    answer: derive(newApi.missingModel(requestId), 400, { error: { code: '', message: `Invalid request, ${why} (request id: ${requestId})`, type: 'new_api_error' } }),
+    answer: derive(newApi.missingModel(requestId), 400, {
+      error: { code: '', message: `Invalid request, ${why} (request id: ${requestId})`, type: 'new_api_error' },
+    }),
   });
   if (r.formError !== undefined) return invalid(r.formError);
   if (r.body === undefined) return invalid('empty request body');
@@ -163,7 +178,14 @@ function references(channel: 'converted' | 'passthrough', files: RecordedFile[])
 }
 
 function upstreamCreate(job: VideoJob) {
-  return { model: job.model, status: 'queued', progress: 0, created_at: job.createdAt, seconds: job.seconds ?? '4', size: job.size ?? '720x1280' };
+  return {
+    model: job.model,
+    status: 'queued',
+    progress: 0,
+    created_at: job.createdAt,
+    seconds: job.seconds ?? '4',
+    size: job.size ?? '720x1280',
+  };
 }
 
 function rowStatus(job: VideoJob, step: JobStep): TaskRowStatus {
@@ -180,7 +202,8 @@ function rebind(answer: JobAnswer, job: VideoJob): JobAnswer {
   for (const [k, v] of Object.entries(answer.body as Record<string, unknown>)) {
     if (k === 'id' || k === 'task_id') body[k] = job.id;
     else if (k === 'model') body[k] = v === '' ? '' : job.model;
-    else if ((k === 'created_at' || k === 'completed_at' || k === 'expires_at') && typeof v === 'number') body[k] = v + (v > 1e12 ? shift * 1000 : shift);
+    else if ((k === 'created_at' || k === 'completed_at' || k === 'expires_at') && typeof v === 'number')
+      body[k] = v + (v > 1e12 ? shift * 1000 : shift);
     else if (k === 'metadata' && v && typeof v === 'object') {
       const url = (v as { url?: unknown }).url;
       body[k] = typeof url === 'string' ? { ...v, url: url.split(newApi.TASK_ID).join(job.id) } : v;

@@ -121,7 +121,8 @@ export function toJobSpec(input: unknown): VideoJobSpec {
       : rule === 'string|boolean'
         ? typeof value === 'string' || typeof value === 'boolean'
         : typeof value === rule && value !== null;
-    if (!ok) throw new Error(`job scenario ${key}: ${JSON.stringify(value)} is not ${Array.isArray(rule) ? rule.join(' | ') : `a ${rule}`}`);
+    if (!ok)
+      throw new Error(`job scenario ${key}: ${JSON.stringify(value)} is not ${Array.isArray(rule) ? rule.join(' | ') : `a ${rule}`}`);
   }
   const spec = input as VideoJobSpec;
   for (const step of spec.steps ?? []) {
@@ -136,9 +137,7 @@ export function toJobSpec(input: unknown): VideoJobSpec {
 export function scriptFor(flavour: VideoFlavour, spec: VideoJobSpec): JobStep[] {
   const steps = spec.steps ?? defaultSteps(flavour, spec);
   const slow = spec.slow ?? 1;
-  return steps.map((s) =>
-    spec.pace === 'polls' && !spec.steps ? { ...s, ms: 0, polls: 1 } : { ...s, ms: (s.ms ?? 0) * slow },
-  );
+  return steps.map((s) => (spec.pace === 'polls' && !spec.steps ? { ...s, ms: 0, polls: 1 } : { ...s, ms: (s.ms ?? 0) * slow }));
 }
 
 function defaultSteps(flavour: VideoFlavour, spec: VideoJobSpec): JobStep[] {

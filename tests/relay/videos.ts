@@ -277,6 +277,7 @@ export class VideoApi {
 }
 
 function checkFlavour(flavour: unknown): VideoFlavour {
-  if (!(VIDEO_FLAVOURS as readonly unknown[]).includes(flavour)) throw new Error(`unknown videos flavour ${JSON.stringify(flavour)}; known: ${VIDEO_FLAVOURS.join(', ')}`);
+  if (!(VIDEO_FLAVOURS as readonly unknown[]).includes(flavour))
+    throw new Error(`unknown videos flavour ${JSON.stringify(flavour)}; known: ${VIDEO_FLAVOURS.join(', ')}`);
   return flavour as VideoFlavour;
 }

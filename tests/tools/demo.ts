@@ -16,7 +16,9 @@ const debugPort = Number(process.env.DEMO_DEBUG_PORT ?? 9222);
 const say = (s: string) => console.log(`[demo] ${s}`);
 
 if (!existsSync(executablePath)) {
-  console.error(`[demo] Chromium not found at ${executablePath}. Install it (Debian/Ubuntu: sudo apt-get install chromium) or set CHROMIUM_PATH.`);
+  console.error(
+    `[demo] Chromium not found at ${executablePath}. Install it (Debian/Ubuntu: sudo apt-get install chromium) or set CHROMIUM_PATH.`,
+  );
   process.exit(1);
 }
 
@@ -44,8 +46,10 @@ say(`Chromium ${hasDisplay ? 'window opened' : 'started headless (no display fou
 
 await worker.evaluate(
   async ({ baseUrl, apiKey }) => {
-    const g = globalThis as unknown as { chrome: { storage: { local: { get(k: string): Promise<Record<string, unknown>>; set(i: object): Promise<void> } } } };
-    const cur = ((await g.chrome.storage.local.get('settings')).settings ?? {}) as object;
+    const g = globalThis as unknown as {
+      chrome: { storage: { local: { get(k: string): Promise<Record<string, unknown>>; set(i: object): Promise<void> } } };
+    };
+    const cur = ((await g.chrome.storage.local.get('settings')).settings ?? {});
     await g.chrome.storage.local.set({ settings: { ...cur, baseUrl, apiKey, model: 'sora-2' } });
   },
   { baseUrl: relay.url, apiKey: relay.apiKey },
@@ -72,13 +76,19 @@ while (Date.now() < deadline) {
   if (now !== last) say(`side panel: ${(last = now)}`);
   await panel.waitForTimeout(150);
 }
-const src = await thread.locator('video').first().getAttribute('src').catch(() => null);
+const src = await thread
+  .locator('video')
+  .first()
+  .getAttribute('src')
+  .catch(() => null);
 say(src ? `completed: the side panel plays ${src}` : 'the video did not complete within 60 s');
 await panel.bringToFront();
 
 if (!hasDisplay) {
   say(`No display here. To see the browser, either run \`npm run demo\` on a machine with a desktop,`);
-  say(`or open chrome://inspect in a local Chrome, add localhost:${debugPort} (forward the port over ssh: ssh -L ${debugPort}:localhost:${debugPort} this-host) and inspect the side panel tab.`);
+  say(
+    `or open chrome://inspect in a local Chrome, add localhost:${debugPort} (forward the port over ssh: ssh -L ${debugPort}:localhost:${debugPort} this-host) and inspect the side panel tab.`,
+  );
 }
 say(`extension pages: chrome-extension://${extensionId}/sidepanel.html  …/popup.html  …/options.html`);
 

@@ -47,10 +47,33 @@ describe('export / import', () => {
     ['a newer format', JSON.stringify({ format: 'sora-threads-export', version: 9, exportedAt: '', threads: [] }), /newer version/],
     [
       'a damaged thread',
-      JSON.stringify({ format: 'sora-threads-export', version: 1, exportedAt: '', threads: [{ id: 'x', title: 't', model: 'm', createdAt: 1, updatedAt: 1, turns: [{ id: 'u', prompt: 'p', status: 'exploded', content: '', createdAt: 1 }] }] }),
+      JSON.stringify({
+        format: 'sora-threads-export',
+        version: 1,
+        exportedAt: '',
+        threads: [
+          {
+            id: 'x',
+            title: 't',
+            model: 'm',
+            createdAt: 1,
+            updatedAt: 1,
+            turns: [{ id: 'u', prompt: 'p', status: 'exploded', content: '', createdAt: 1 }],
+          },
+        ],
+      }),
       /damaged at threads\.0\.turns\.0\.status/,
     ],
-    ['no turns', JSON.stringify({ format: 'sora-threads-export', version: 1, exportedAt: '', threads: [{ id: 'x', title: 't', model: 'm', createdAt: 1, updatedAt: 1, turns: [] }] }), /damaged/],
+    [
+      'no turns',
+      JSON.stringify({
+        format: 'sora-threads-export',
+        version: 1,
+        exportedAt: '',
+        threads: [{ id: 'x', title: 't', model: 'm', createdAt: 1, updatedAt: 1, turns: [] }],
+      }),
+      /damaged/,
+    ],
   ])('rejects %s with a clear message', (_name, text, msg) => {
     const r = parseImport(text);
     expect(r.ok).toBe(false);
@@ -71,11 +94,23 @@ describe('export / import', () => {
 
   it('says what became of turns that were running or waiting when the file was made (not "Connection lost")', () => {
     const t = done('a', 1);
-    t.turns.push({ ...t.turns[0]!, id: 'turn_run', status: 'generating', videoUrl: undefined }, { ...t.turns[0]!, id: 'turn_wait', status: 'pending', content: '' });
+    t.turns.push(
+      { ...t.turns[0]!, id: 'turn_run', status: 'generating', videoUrl: undefined },
+      { ...t.turns[0]!, id: 'turn_wait', status: 'pending', content: '' },
+    );
     const [, running, waiting] = sanitizeThread(t).turns;
-    expect(running).toMatchObject({ status: 'interrupted', error: { kind: 'interrupted', message: expect.stringMatching(/still running when the history was exported; it may have finished on the relay/) } });
+    expect(running).toMatchObject({
+      status: 'interrupted',
+      error: {
+        kind: 'interrupted',
+        message: expect.stringMatching(/still running when the history was exported; it may have finished on the relay/),
+      },
+    });
     expect(describeError(running!.error!).title).toBe('Stopped before it finished');
-    expect(waiting).toMatchObject({ status: 'cancelled', error: { kind: 'cancelled', message: 'This prompt was still waiting in line when the history was exported, so it was never sent.' } });
+    expect(waiting).toMatchObject({
+      status: 'cancelled',
+      error: { kind: 'cancelled', message: 'This prompt was still waiting in line when the history was exported, so it was never sent.' },
+    });
     expect([running, waiting].map((x) => describeError(x!.error!).title)).not.toContain('Connection lost');
   });
 
@@ -100,7 +135,10 @@ describe('export / import', () => {
     await fakeBrowser.storage.local.clear();
     const fresh = new ThreadWriter();
     await fresh.load();
-    expect(parseImport('{"format":"sora-threads-export","version":1}')).toMatchObject({ ok: false, error: expect.stringMatching(/damaged/) });
+    expect(parseImport('{"format":"sora-threads-export","version":1}')).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/damaged/),
+    });
     // The background re-checks what a page sends: one bad record rejects the whole batch.
     await expect(importInto(fresh, [threads[0], { id: 'x', turns: 'nope' }])).rejects.toThrow(/Thread 2 of the file is damaged/);
     expect(await fakeBrowser.storage.local.get(null)).toEqual({});
@@ -163,4 +201,3 @@ describe('export / import', () => {
     expect((await w.get(mine.id))?.title).toBe('mine');
   });
 });
-

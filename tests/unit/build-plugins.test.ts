@@ -98,4 +98,3 @@ describe('test hooks (build)', () => {
     expect(definesFor('build').__SORA_TEST_HOOKS__).toBe('true');
   });
 });
-

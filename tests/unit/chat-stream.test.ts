@@ -136,7 +136,13 @@ afterEach(() => {
 
 describe('chatCompletionsUrl / apiUrl', () => {
   it('normalises trailing slashes, /v1, a path prefix and a pasted full endpoint', () => {
-    for (const base of ['https://x.com', 'https://x.com/', 'https://x.com/v1', 'https://x.com/v1/', ' https://x.com/v1/chat/completions ']) {
+    for (const base of [
+      'https://x.com',
+      'https://x.com/',
+      'https://x.com/v1',
+      'https://x.com/v1/',
+      ' https://x.com/v1/chat/completions ',
+    ]) {
       expect(chatCompletionsUrl(base)).toBe('https://x.com/v1/chat/completions');
     }
     expect(chatCompletionsUrl('https://x.com/openai')).toBe('https://x.com/openai/v1/chat/completions');
@@ -165,9 +171,7 @@ describe('streamChat request', () => {
     expect(headers.get('content-type')).toBe('application/json');
     expect(headers.get('accept')).toBe('text/event-stream');
     expect(headers.get('authorization')).toBe(`Bearer ${KEY}`);
-    expect(init.body).toBe(
-      '{"model":"sora-2","messages":[{"role":"user","content":"让牛的头上顶着光圈"}],"stream":true}',
-    );
+    expect(init.body).toBe('{"model":"sora-2","messages":[{"role":"user","content":"让牛的头上顶着光圈"}],"stream":true}');
     expect(init.credentials).toBe('omit');
     expect(init.cache).toBe('no-store');
     // A redirect would carry the key to wherever it points.
@@ -241,9 +245,7 @@ describe('streamChat transport tolerance', () => {
 
   it('ignores non-SSE lines such as a bare timestamp between events, also before a pretty-printed one', async () => {
     const pretty = 'data: {\n  "choices": [\n    {"delta": {"content": "c"}}\n  ]\n}\n\n';
-    expect(
-      await run([chunk('a'), '2025-10-13T06:59:35Z\n', chunk('b'), '1760338775\n', pretty, 'data: [DONE]\n\n']),
-    ).toBe('abc');
+    expect(await run([chunk('a'), '2025-10-13T06:59:35Z\n', chunk('b'), '1760338775\n', pretty, 'data: [DONE]\n\n'])).toBe('abc');
   });
 
   it.each([
@@ -314,14 +316,38 @@ describe('streamChat transport tolerance', () => {
 describe('streamChat HTTP errors', () => {
   const json = (value: unknown) => JSON.stringify(value);
   const cases: [string, number, string, string, string][] = [
-    ['400 OpenAI JSON', 400, json({ error: { message: 'messages is required', type: 'invalid_request_error', code: null } }), 'bad-request', 'messages is required'],
-    ['400 moderation', 400, json({ error: { message: 'Your prompt was flagged by our moderation system', code: 'content_policy_violation' } }), 'bad-request', 'Your prompt was flagged by our moderation system'],
+    [
+      '400 OpenAI JSON',
+      400,
+      json({ error: { message: 'messages is required', type: 'invalid_request_error', code: null } }),
+      'bad-request',
+      'messages is required',
+    ],
+    [
+      '400 moderation',
+      400,
+      json({ error: { message: 'Your prompt was flagged by our moderation system', code: 'content_policy_violation' } }),
+      'bad-request',
+      'Your prompt was flagged by our moderation system',
+    ],
     ['401 plain text', 401, 'Invalid token', 'auth', 'Invalid token'],
     ['403 bad key', 403, json({ message: 'access denied for this token' }), 'auth', 'access denied for this token'],
-    ['403 no balance', 403, json({ error: { message: 'User quota is not enough', type: 'new_api_error' } }), 'quota', 'User quota is not enough'],
+    [
+      '403 no balance',
+      403,
+      json({ error: { message: 'User quota is not enough', type: 'new_api_error' } }),
+      'quota',
+      'User quota is not enough',
+    ],
     ['403 余额', 403, json({ error: { message: '用户余额不足' } }), 'quota', '用户余额不足'],
     ['402', 402, json({ detail: 'Payment required' }), 'quota', 'Payment required'],
-    ['404 unknown model', 404, json({ error: { message: 'model sora-3 not found', code: 'model_not_found' } }), 'not-found', 'model sora-3 not found'],
+    [
+      '404 unknown model',
+      404,
+      json({ error: { message: 'model sora-3 not found', code: 'model_not_found' } }),
+      'not-found',
+      'model sora-3 not found',
+    ],
     ['500 plain text', 500, 'upstream exploded', 'server', 'upstream exploded'],
     ['502 HTML', 502, '<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>', 'server', '502 Bad Gateway'],
     ['503 detail list', 503, json({ detail: [{ loc: ['body'], msg: 'overloaded' }] }), 'server', 'overloaded'],
@@ -384,7 +410,7 @@ describe('streamChat HTTP errors', () => {
     }
   });
 
-  it('the relay\'s words beside an error object that has none of its own are kept', async () => {
+  it("the relay's words beside an error object that has none of its own are kept", async () => {
     const body = JSON.stringify({ error: { code: 'upstream_error' }, message: 'Your prompt violates our content policy' });
     const error = await runError([body], { status: 400 });
     expect(error.serverMessage).toBe('Your prompt violates our content policy');
@@ -546,7 +572,10 @@ describe('streamChat network, cancel and stall', () => {
     vi.useFakeTimers();
     const withReason = (content: string, reason: string) =>
       `data: {"choices":[{"index":0,"delta":{"content":${JSON.stringify(content)}},"finish_reason":${JSON.stringify(reason)}}]}\n\n`;
-    const empty = sse({ chunks: [withReason('> 排队中\n', ''), withReason('> 生成中\n', ''), withReason('> 生成完成 ✅', ''), 'data: [DONE]\n\n'], delayMs: 5_000 });
+    const empty = sse({
+      chunks: [withReason('> 排队中\n', ''), withReason('> 生成中\n', ''), withReason('> 生成完成 ✅', ''), 'data: [DONE]\n\n'],
+      delayMs: 5_000,
+    });
     let pending = collect(streamChat(request(empty.fetch)));
     await vi.advanceTimersByTimeAsync(25_000);
     expect((await pending).join('')).toBe('> 排队中\n> 生成中\n> 生成完成 ✅');
@@ -600,16 +629,21 @@ describe('streamChat on the shapes real relays send', () => {
   });
 
   it('reads reasoning from a non-stream JSON answer too', async () => {
-    const body = JSON.stringify({ choices: [{ message: { role: 'assistant', content: 'https://x/v.mp4', reasoning_content: '视频正在生成 100%' } }] });
+    const body = JSON.stringify({
+      choices: [{ message: { role: 'assistant', content: 'https://x/v.mp4', reasoning_content: '视频正在生成 100%' } }],
+    });
     const { fetch } = sse([body], { headers: { 'content-type': 'application/json' } });
     expect(await collectDeltas(streamChat(request(fetch)))).toEqual([{ content: 'https://x/v.mp4', reasoning: '视频正在生成 100%' }]);
   });
 
-  it('an `event: error` with its error object is a failure in the relay\'s words (grok2api)', async () => {
+  it("an `event: error` with its error object is a failure in the relay's words (grok2api)", async () => {
     const pieces: ChatDelta[] = [];
     const error = await failure(
       (async () => {
-        const { fetch } = sse([delta({ reasoning_content: '视频正在生成 20%\n' }), `event: error\ndata: ${JSON.stringify({ error: { message: `Video generation blocked for ${KEY}`, type: 'server_error', code: 'upstream_error' } })}\n\n`]);
+        const { fetch } = sse([
+          delta({ reasoning_content: '视频正在生成 20%\n' }),
+          `event: error\ndata: ${JSON.stringify({ error: { message: `Video generation blocked for ${KEY}`, type: 'server_error', code: 'upstream_error' } })}\n\n`,
+        ]);
         for await (const piece of streamChat(request(fetch))) pieces.push(piece);
       })(),
     );
@@ -641,7 +675,12 @@ describe('streamChat on the shapes real relays send', () => {
     let content = '';
     const isTerminal = () => content.includes('.mp4');
     const { fetch, state } = sse({
-      chunks: [chunk('```json\n{"step":1}\n```\n'), 'data: [DONE]\n\n', chunk('> 生成中\n'), chunk('[视频](https://x/v.mp4)') + 'data: [DONE]\n\n' + chunk('after the end')],
+      chunks: [
+        chunk('```json\n{"step":1}\n```\n'),
+        'data: [DONE]\n\n',
+        chunk('> 生成中\n'),
+        chunk('[视频](https://x/v.mp4)') + 'data: [DONE]\n\n' + chunk('after the end'),
+      ],
       then: 'hang',
     });
     for await (const piece of streamChat(request(fetch, { isTerminal }))) content += piece.content ?? '';
@@ -654,7 +693,11 @@ describe('streamChat on the shapes real relays send', () => {
     let content = '';
     const isTerminal = () => content.includes('<video');
     const { fetch, state } = sse({
-      chunks: [delta({ content: '> 排队中\n' }, 'STOP'), delta({ content: '> 生成中\n' }, 'STOP'), delta({ content: "<video src='https://x/v.mp4'></video>" }, 'STOP')],
+      chunks: [
+        delta({ content: '> 排队中\n' }, 'STOP'),
+        delta({ content: '> 生成中\n' }, 'STOP'),
+        delta({ content: "<video src='https://x/v.mp4'></video>" }, 'STOP'),
+      ],
       delayMs: 5_000,
       then: 'hang',
     });

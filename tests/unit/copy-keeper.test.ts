@@ -30,7 +30,7 @@ function setup(answer: (call: Call) => Response | Promise<Response>, extra: Part
     videoSources: (_thread, turn) => sources ?? [{ url: turn.videoUrl!, withKey: false }],
     update: async (_threadId, _turnId, change) => {
       const next = change(copies) ?? {};
-      for (const kind of ['video', 'preview'] as const) if (next[kind] && next[kind] !== copies?.[kind]) states[kind]!.push(next[kind]!);
+      for (const kind of ['video', 'preview'] as const) if (next[kind] && next[kind] !== copies?.[kind]) states[kind]!.push(next[kind]);
       copies = next;
     },
     canRead: async () => true,
@@ -39,14 +39,15 @@ function setup(answer: (call: Call) => Response | Promise<Response>, extra: Part
       const call = { url: String(url), init: init ?? {} };
       calls.push(call);
       return answer(call);
-    }) as unknown as typeof fetch,
+    }),
     sleep: async () => {},
     ...extra,
   };
   return { keeper: new CopyKeeper(deps), media, calls, states, copies: () => copies };
 }
 
-const mp4 = (bytes: Uint8Array<ArrayBuffer> = VIDEO, status = 200) => new Response(bytes, { status, headers: { 'content-type': 'video/mp4', 'content-length': String(bytes.length) } });
+const mp4 = (bytes: Uint8Array<ArrayBuffer> = VIDEO, status = 200) =>
+  new Response(bytes, { status, headers: { 'content-type': 'video/mp4', 'content-length': String(bytes.length) } });
 const jpg = () => new Response(new Uint8Array([0xff, 0xd8, 0xff, 0xe0]), { headers: { 'content-type': 'image/jpeg' } });
 
 describe('CopyKeeper', () => {
@@ -69,7 +70,16 @@ describe('CopyKeeper', () => {
       { url: 'https://cdn.test/v.mp4', withKey: false },
       { url: 'https://relay.test/v1/videos/task_1/content', withKey: true },
     ];
-    const { keeper, media, calls } = setup((c) => (c.url.startsWith('https://cdn.test/v.mp4') ? new Response('<Error>AccessDenied</Error>', { status: 403 }) : c.url.endsWith('.jpg') ? jpg() : mp4()), {}, sources);
+    const { keeper, media, calls } = setup(
+      (c) =>
+        c.url.startsWith('https://cdn.test/v.mp4')
+          ? new Response('<Error>AccessDenied</Error>', { status: 403 })
+          : c.url.endsWith('.jpg')
+            ? jpg()
+            : mp4(),
+      {},
+      sources,
+    );
     await keeper.keep(thread, turn);
     expect(await media.readBlob(copyKey(turn.id, 'video'))).toBeDefined();
     const keyed = calls.filter((c) => new Headers(c.init.headers).get('authorization') === `Bearer ${RELAY.apiKey}`);
@@ -114,7 +124,11 @@ describe('CopyKeeper', () => {
         const from = Number(/bytes=(\d+)-/.exec(range ?? '')?.[1] ?? 0);
         return new Response(VIDEO.slice(from), {
           status: 206,
-          headers: { 'content-type': 'video/mp4', 'content-range': `bytes ${from}-${VIDEO.length - 1}/${VIDEO.length}`, 'content-length': String(VIDEO.length - from) },
+          headers: {
+            'content-type': 'video/mp4',
+            'content-range': `bytes ${from}-${VIDEO.length - 1}/${VIDEO.length}`,
+            'content-length': String(VIDEO.length - from),
+          },
         });
       },
       { sleep: async (ms) => void waits.push(ms) },

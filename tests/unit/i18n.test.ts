@@ -25,7 +25,10 @@ describe('dictionaries', () => {
     const problems: string[] = [];
     for (const key of Object.keys(en)) {
       if (!/^[a-zA-Z0-9_]+$/.test(key)) problems.push(`${key}: key`);
-      for (const [lang, m] of [['en', en[key]!], ['zh_CN', zh[key]!]] as const) {
+      for (const [lang, m] of [
+        ['en', en[key]!],
+        ['zh_CN', zh[key]!],
+      ] as const) {
         if (!m.message.trim()) problems.push(`${key}: empty in ${lang}`);
         // `$` starts a placeholder in Chrome's own format, which these files also are.
         if (m.message.includes('$')) problems.push(`${key}: $ in ${lang}`);
@@ -90,7 +93,10 @@ describe('t', () => {
     ]);
     expect(plural(1000, 'thread')).toBe('1,000 个对话');
     expect(plural(1, 'version')).toBe('1 个版本');
-    expect(describeError({ kind: 'rate-limit', message: 'x', retryAfterSec: 20 })).toEqual({ title: '请求过于频繁', advice: '请等待 20 秒，然后重试。' });
+    expect(describeError({ kind: 'rate-limit', message: 'x', retryAfterSec: 20 })).toEqual({
+      title: '请求过于频繁',
+      advice: '请等待 20 秒，然后重试。',
+    });
     expect(formatWhen(Date.UTC(2026, 2, 3, 12), Date.UTC(2026, 5, 1))).toMatch(/3月3日/);
   });
 
@@ -138,10 +144,12 @@ describe('failures kept with a turn', () => {
     const { durationText } = await import('@/utils/chat/stream-client');
     const { followTaskSource } = await import('@/utils/chat/task-source');
     const body = '{"error":{"message":"invalid token sk-secret"}}';
-    expect(relayErrorFromHttp(401, new Headers(), body, 'sk-secret').message).toBe('The relay refused the API key (HTTP 401): invalid token ***');
+    expect(relayErrorFromHttp(401, new Headers(), body, 'sk-secret').message).toBe(
+      'The relay refused the API key (HTTP 401): invalid token ***',
+    );
     expect(durationText(180_000)).toBe('3 min');
 
-    setMessages('zh-CN', zh as never, en as never);
+    setMessages('zh-CN', zh, en);
     expect(relayErrorFromHttp(401, new Headers(), body, 'sk-secret').message).toBe('中转站拒绝了 API 密钥（HTTP 401）：invalid token ***');
     expect(durationText(180_000)).toBe('3 分钟');
     expect(durationText(45_000)).toBe('45 秒');

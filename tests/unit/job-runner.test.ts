@@ -33,7 +33,9 @@ interface Call {
 }
 
 /** A relay in memory: yields the given chunks, honours abort, counts open streams. */
-function fakeRelay(script: (req: ChatRequest, n: number) => { chunks: (string | ChatDelta)[]; fail?: RelayError; gate?: Promise<void>; gapMs?: number }) {
+function fakeRelay(
+  script: (req: ChatRequest, n: number) => { chunks: (string | ChatDelta)[]; fail?: RelayError; gate?: Promise<void>; gapMs?: number },
+) {
   const calls: Call[] = [];
   let open = 0;
   let maxOpen = 0;
@@ -55,7 +57,13 @@ function fakeRelay(script: (req: ChatRequest, n: number) => { chunks: (string | 
       open--;
     }
   };
-  return { stream, calls, get maxOpen() { return maxOpen; } };
+  return {
+    stream,
+    calls,
+    get maxOpen() {
+      return maxOpen;
+    },
+  };
 }
 
 async function setup(relay: ReturnType<typeof fakeRelay>, settings: Partial<Settings> = {}) {
@@ -206,11 +214,17 @@ describe('JobRunner', () => {
   });
 
   it('keeps the relay error kind and message on a failed turn', async () => {
-    const relay = fakeRelay(() => ({ chunks: [], fail: new RelayError('auth', 'Invalid API key', { status: 401, serverMessage: 'bad key' }) }));
+    const relay = fakeRelay(() => ({
+      chunks: [],
+      fail: new RelayError('auth', 'Invalid API key', { status: 401, serverMessage: 'bad key' }),
+    }));
     const { runner, finished } = await setup(relay);
     const t = await runner.start('x', 'sora-2', 'popup');
     await runner.idle();
-    expect((await stored(t.id)).turns[0]).toMatchObject({ status: 'failed', error: { kind: 'auth', status: 401, serverMessage: 'bad key' } });
+    expect((await stored(t.id)).turns[0]).toMatchObject({
+      status: 'failed',
+      error: { kind: 'auth', status: 401, serverMessage: 'bad key' },
+    });
     expect(finished).toEqual(['failed']);
   });
 
@@ -251,7 +265,7 @@ describe('JobRunner', () => {
     expect(JSON.stringify(await browser.storage.local.get(null))).not.toContain(KEY);
     // …nor what the pages are told or notifications say.
     expect(finished).toEqual(['failed', 'failed']);
-    for (const t of turns) await notifyFinished((await stored(a.id)), t);
+    for (const t of turns) await notifyFinished(await stored(a.id), t);
     expect(notes).toHaveLength(2);
     expect(notes.join('\n')).not.toContain(KEY);
     vi.restoreAllMocks();
@@ -275,7 +289,9 @@ describe('JobRunner', () => {
     await runner.idle();
     const turn = (await stored(t.id)).turns[0]!;
     expect(turn).toMatchObject({ status: 'failed', taskId: 'task_big', error: { kind: 'protocol' } });
-    expect(turn.error!.message).toBe('The relay’s answer passed 2 MB without finishing, so it was stopped: no video report is that long. What came before is kept.');
+    expect(turn.error!.message).toBe(
+      'The relay’s answer passed 2 MB without finishing, so it was stopped: no video report is that long. What came before is kept.',
+    );
     const size = turn.content.length + (turn.reasoning?.length ?? 0);
     expect(size).toBeGreaterThan(MAX_ANSWER_CHARS);
     expect(size).toBeLessThanOrEqual(MAX_ANSWER_CHARS + filler.length + 100);
@@ -288,7 +304,11 @@ describe('JobRunner', () => {
     const { runner } = await setup(relay);
     const t = await runner.start('x', 'sora-2', 'popup');
     await runner.idle();
-    expect((await stored(t.id)).turns[0]).toMatchObject({ status: 'failed', error: { kind: 'protocol' }, content: '> 排队中...\n> 生成中.\n' });
+    expect((await stored(t.id)).turns[0]).toMatchObject({
+      status: 'failed',
+      error: { kind: 'protocol' },
+      content: '> 排队中...\n> 生成中.\n',
+    });
   });
 
   it('reads progress from the reasoning, keeps it beside the content and never sends it back (sora2api)', async () => {
@@ -298,12 +318,17 @@ describe('JobRunner', () => {
     const { writer, runner } = await setup(relay);
     const progress: number[] = [];
     const update = writer.update.bind(writer);
-    writer.update = (id, fn, o) => update(id, (t) => {
-      const next = fn(t);
-      const p = next.turns[0]!.progress;
-      if (p !== undefined && progress.at(-1) !== p) progress.push(p);
-      return next;
-    }, o);
+    writer.update = (id, fn, o) =>
+      update(
+        id,
+        (t) => {
+          const next = fn(t);
+          const p = next.turns[0]!.progress;
+          if (p !== undefined && progress.at(-1) !== p) progress.push(p);
+          return next;
+        },
+        o,
+      );
     const t = await runner.start('a fox', 'veo-3', 'popup');
     await runner.idle();
     const turn = (await stored(t.id)).turns[0]!;
@@ -324,11 +349,18 @@ describe('JobRunner', () => {
     ['a stall', new RelayError('timeout', 'The relay stopped answering')],
     ['an error event', new RelayError('server', 'upstream error', { serverMessage: 'upstream error' })],
   ])('a turn that holds a video is completed, whatever comes after the link: %s', async (_name, fail) => {
-    const relay = fakeRelay(() => ({ chunks: [{ reasoning: '生成进度: 90%\n' }, { content: "<video src='https://relay.test/v.mp4?a=1&b=2' controls></video>" }], fail }));
+    const relay = fakeRelay(() => ({
+      chunks: [{ reasoning: '生成进度: 90%\n' }, { content: "<video src='https://relay.test/v.mp4?a=1&b=2' controls></video>" }],
+      fail,
+    }));
     const { runner, finished } = await setup(relay);
     const t = await runner.start('x', 'veo-3', 'popup');
     await runner.idle();
-    expect((await stored(t.id)).turns[0]).toMatchObject({ status: 'completed', progress: 100, videoUrl: 'https://relay.test/v.mp4?a=1&b=2' });
+    expect((await stored(t.id)).turns[0]).toMatchObject({
+      status: 'completed',
+      progress: 100,
+      videoUrl: 'https://relay.test/v.mp4?a=1&b=2',
+    });
     expect((await stored(t.id)).turns[0]!.error).toBeUndefined();
     expect(finished).toEqual(['completed']);
   });
@@ -380,7 +412,12 @@ describe('JobRunner', () => {
     const { runner } = await setup(relay);
     await runner.recover();
     await runner.idle();
-    expect((await stored(inflight.id)).turns[0]).toMatchObject({ status: 'interrupted', taskId: 'task_9', progress: 40, content: '> ID: `task_9`' });
+    expect((await stored(inflight.id)).turns[0]).toMatchObject({
+      status: 'interrupted',
+      taskId: 'task_9',
+      progress: 40,
+      content: '> ID: `task_9`',
+    });
     expect((await stored(waiting.id)).turns[0]!.status).toBe('completed');
     expect(relay.calls.map((c) => c.req.messages[0]!.content)).toEqual(['was waiting']);
   });
@@ -425,11 +462,11 @@ describe('JobRunner', () => {
         await readHeld;
       }
       return got;
-    }) as never);
+    }));
     vi.spyOn(local, 'remove').mockImplementation((async (keys: string | string[]) => {
       await removeHeld;
       return remove(keys);
-    }) as never);
+    }));
 
     releaseA(); // a finishes: the queue reads which turn is next (b)…
     await vi.waitFor(() => expect(readStarted).toBe(true));
@@ -530,7 +567,11 @@ async function withInFlight(turn: Partial<Turn>) {
   return thread;
 }
 
-async function followSetup(follow: ReturnType<typeof fakeFollow>, relay = fakeRelay((_r, n) => ({ chunks: report(n) })), settings: Partial<Settings> = {}) {
+async function followSetup(
+  follow: ReturnType<typeof fakeFollow>,
+  relay = fakeRelay((_r, n) => ({ chunks: report(n) })),
+  settings: Partial<Settings> = {},
+) {
   const writer = new ThreadWriter();
   await writer.load();
   const finished: Turn[] = [];
@@ -546,7 +587,8 @@ async function followSetup(follow: ReturnType<typeof fakeFollow>, relay = fakeRe
   return { writer, runner, finished, seen, relay };
 }
 
-const inFlightReport = '> ID: `task_9`\n>[数据预览](https://relay.test/tasks/task_9) | [原始数据](https://relay.test/tasks/task_9.json)\n> 排队中...\n> 生成中.\n>🏃 进度 36..';
+const inFlightReport =
+  '> ID: `task_9`\n>[数据预览](https://relay.test/tasks/task_9) | [原始数据](https://relay.test/tasks/task_9.json)\n> 排队中...\n> 生成中.\n>🏃 进度 36..';
 
 describe('JobRunner recovery and resume', () => {
   it('on start-up follows an in-flight turn on its task source to the video, sending nothing', async () => {
@@ -603,7 +645,13 @@ describe('JobRunner recovery and resume', () => {
     await runner.idle();
     expect(follow.calls).toHaveLength(0);
     const turn = (await stored(t.id)).turns[0]!;
-    expect(turn).toMatchObject({ status: 'interrupted', taskId: 'task_9', taskPageUrl: 'https://relay.test/tasks/task_9', progress: 40, content: '> ID: `task_9`' });
+    expect(turn).toMatchObject({
+      status: 'interrupted',
+      taskId: 'task_9',
+      taskPageUrl: 'https://relay.test/tasks/task_9',
+      progress: 40,
+      content: '> ID: `task_9`',
+    });
     expect(turn.error).toMatchObject({ kind: 'interrupted', message: expect.stringContaining('task_9') });
     expect(finished).toHaveLength(1);
   });
@@ -650,7 +698,11 @@ describe('JobRunner recovery and resume', () => {
     expect(relay.calls).toHaveLength(1);
     expect(follow.calls.map((c) => c.url)).toEqual([SOURCE]);
     expect(seen.find((x) => x.resume)?.resume).toEqual({ reason: 'network', since: expect.any(Number) });
-    expect((await stored(t.id)).turns[0]).toMatchObject({ status: 'completed', videoUrl: 'https://files.test/9.mp4', content: head.join('') });
+    expect((await stored(t.id)).turns[0]).toMatchObject({
+      status: 'completed',
+      videoUrl: 'https://files.test/9.mp4',
+      content: head.join(''),
+    });
   });
 
   it('the live progress of a stream that goes on from its task source is cleared when the job ends there', async () => {
@@ -687,7 +739,9 @@ describe('JobRunner recovery and resume', () => {
     await runner.idle();
     const turn = (await stored(b.id)).turns[0]!;
     expect(turn).toMatchObject({ status: 'failed', taskId: 'task_7', error: { kind: 'timeout' } });
-    expect(turn.error!.message).toMatch(/stopped sending data for 3 s.*task task_7\) may still finish on the relay.*Retry starts a new generation/);
+    expect(turn.error!.message).toMatch(
+      /stopped sending data for 3 s.*task task_7\) may still finish on the relay.*Retry starts a new generation/,
+    );
     expect(relay.calls).toHaveLength(2);
     expect(follow.calls).toHaveLength(1);
   });
@@ -720,7 +774,14 @@ describe('JobRunner: jobs that are only followed', () => {
     const threads: Thread[] = [];
     for (let i = 0; i < n; i++) {
       const thread = newThread(`followed ${i}`, 'sora-2', 'popup', 1000 + i);
-      thread.turns[0] = { ...thread.turns[0]!, status: 'generating', progress: 40, startedAt: 1000, taskId: `task_${i}`, taskSourceUrl: source(i) };
+      thread.turns[0] = {
+        ...thread.turns[0]!,
+        status: 'generating',
+        progress: 40,
+        startedAt: 1000,
+        taskId: `task_${i}`,
+        taskSourceUrl: source(i),
+      };
       await writer.put(thread, { immediate: true });
       threads.push(thread);
     }
@@ -740,7 +801,11 @@ describe('JobRunner: jobs that are only followed', () => {
   });
 
   it('a stream that dropped and is now followed frees its slot for the next prompt (limit 1)', async () => {
-    const relay = fakeRelay((_r, n) => (n === 1 ? { chunks: ['```json\n{"prompt":"p"}\n```\n', inFlightReport], fail: new RelayError('network', 'Connection lost') } : { chunks: report(n) }));
+    const relay = fakeRelay((_r, n) =>
+      n === 1
+        ? { chunks: ['```json\n{"prompt":"p"}\n```\n', inFlightReport], fail: new RelayError('network', 'Connection lost') }
+        : { chunks: report(n) },
+    );
     const follow = fakeFollow(['hang']);
     const { runner } = await followSetup(follow, relay, { concurrency: 1 });
     await runner.start('dropped', 'sora-2', 'popup');
@@ -778,16 +843,22 @@ describe('JobRunner: jobs that are only followed', () => {
     const runner = new JobRunner({
       writer,
       settings: async () => ({ ...DEFAULT_SETTINGS, baseUrl: 'https://relay.test', apiKey: 'sk-1', stallTimeoutMin: 10 }),
-      protocols: protocolsOf({ stream: fakeRelay(() => ({ chunks: [] })).stream, parse: parseTaskReport, followOptions: { ...clock, fetch },
-      // the host is allowed: the relay is simply unreachable
-      canRead: async () => true }),
+      protocols: protocolsOf({
+        stream: fakeRelay(() => ({ chunks: [] })).stream,
+        parse: parseTaskReport,
+        followOptions: { ...clock, fetch },
+        // the host is allowed: the relay is simply unreachable
+        canRead: async () => true,
+      }),
       onFinished: (_t, turn) => finished.push(turn),
     });
     await runner.recover();
     await runner.idle();
     const turn = (await stored(t!.id)).turns[0]!;
     expect(turn).toMatchObject({ status: 'interrupted', taskId: 'task_0', error: { kind: 'interrupted' } });
-    expect(turn.error!.message).toMatch(/every request to the task source failed for 10 min \(the task source could not be reached\).*task_0/);
+    expect(turn.error!.message).toMatch(
+      /every request to the task source failed for 10 min \(the task source could not be reached\).*task_0/,
+    );
     expect(turn.error!.needsAccess).toBeUndefined();
     const elapsed = clock.now() - started;
     expect(elapsed).toBeGreaterThanOrEqual(10 * 60_000);
@@ -802,7 +873,9 @@ describe('JobRunner: jobs that are only followed', () => {
     let allowed = false;
     const fetch = (async () => {
       if (!allowed) throw new TypeError('Failed to fetch');
-      return new Response(JSON.stringify({ status: 'completed', url: 'https://cdn.other.test/0.mp4' }), { headers: { 'content-type': 'application/json' } });
+      return new Response(JSON.stringify({ status: 'completed', url: 'https://cdn.other.test/0.mp4' }), {
+        headers: { 'content-type': 'application/json' },
+      });
     }) as typeof globalThis.fetch;
     const writer = new ThreadWriter();
     await writer.load();
@@ -811,19 +884,32 @@ describe('JobRunner: jobs that are only followed', () => {
     const runner = new JobRunner({
       writer,
       settings: async () => ({ ...DEFAULT_SETTINGS, baseUrl: 'https://relay.test', apiKey: 'sk-1' }),
-      protocols: protocolsOf({ stream: relay.stream, parse: parseTaskReport, followOptions: { ...clock, fetch }, canRead: async (url) => (asked.push(url), allowed) }),
+      protocols: protocolsOf({
+        stream: relay.stream,
+        parse: parseTaskReport,
+        followOptions: { ...clock, fetch },
+        canRead: async (url) => (asked.push(url), allowed),
+      }),
     });
     await runner.recover();
     await runner.idle();
     const blocked = (await stored(t!.id)).turns[0]!;
-    expect(blocked).toMatchObject({ status: 'interrupted', taskId: 'task_0', error: { kind: 'interrupted', needsAccess: 'https://tasks.other.test:8443' } });
+    expect(blocked).toMatchObject({
+      status: 'interrupted',
+      taskId: 'task_0',
+      error: { kind: 'interrupted', needsAccess: 'https://tasks.other.test:8443' },
+    });
     expect(blocked.error!.message).toMatch(/tasks\.other\.test:8443.*no permission to read.*task_0.*Allow access/);
     expect(asked).toEqual(['https://tasks.other.test:8443/v1/task_0.json']);
 
     allowed = true; // the user clicked "Allow access" and the browser granted it
     await runner.followAgain(t!.id, blocked.id);
     await runner.idle();
-    expect((await stored(t!.id)).turns[0]).toMatchObject({ status: 'completed', videoUrl: 'https://cdn.other.test/0.mp4', taskId: 'task_0' });
+    expect((await stored(t!.id)).turns[0]).toMatchObject({
+      status: 'completed',
+      videoUrl: 'https://cdn.other.test/0.mp4',
+      taskId: 'task_0',
+    });
     expect(relay.calls).toHaveLength(0);
     await expect(runner.followAgain(t!.id, blocked.id)).rejects.toThrow(/cannot be followed again/);
   });
@@ -836,7 +922,11 @@ describe('JobRunner and a full storage', () => {
     });
     await writer.load();
     const relay = fakeRelay((_r, n) => ({ chunks: report(n) }));
-    const runner = new JobRunner({ writer, settings: async () => ({ ...DEFAULT_SETTINGS, baseUrl: 'https://relay.test', apiKey: 'k' }), protocols: protocolsOf({ stream: relay.stream, parse: parseTaskReport }) });
+    const runner = new JobRunner({
+      writer,
+      settings: async () => ({ ...DEFAULT_SETTINGS, baseUrl: 'https://relay.test', apiKey: 'k' }),
+      protocols: protocolsOf({ stream: relay.stream, parse: parseTaskReport }),
+    });
     await expect(runner.start('p', 'sora-2', 'popup')).rejects.toThrow(/Browser storage is full/);
     await runner.idle();
     expect(relay.calls).toHaveLength(0);
@@ -905,11 +995,16 @@ describe('JobRunner streaming', () => {
       yield { content: '>🏃 进度 36..' };
       yield { content: '44..' };
       // …then the relay goes quiet.
-      await Promise.race([gate, new Promise((_, reject) => req.signal?.addEventListener('abort', () => reject(new RelayError('cancelled', 'Cancelled'))))]);
+      await Promise.race([
+        gate,
+        new Promise((_, reject) => req.signal?.addEventListener('abort', () => reject(new RelayError('cancelled', 'Cancelled')))),
+      ]);
     };
     const { runner } = await setup({ ...relay, stream });
     const t = await runner.start('p', 'sora-2', 'popup');
-    await vi.waitFor(async () => expect((await stored(t.id)).turns[0]).toMatchObject({ status: 'generating', progress: 44 }), { timeout: 1000 });
+    await vi.waitFor(async () => expect((await stored(t.id)).turns[0]).toMatchObject({ status: 'generating', progress: 44 }), {
+      timeout: 1000,
+    });
     await runner.cancel(t.id, t.turns[0]!.id);
     await runner.idle();
   });

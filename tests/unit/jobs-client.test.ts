@@ -2,7 +2,15 @@ import { describe, expect, it, vi } from 'vitest';
 import { grok2api, newApi, withBase, type JobAnswer } from '../fixtures/jobs';
 import { readJob } from '@/utils/jobs/job-state';
 import { pollJob } from '@/utils/jobs/poll-job';
-import { createJob, fetchJobContent, JobReadError, readJobState, remixJob, RemixUnsupportedError, videosUrl } from '@/utils/jobs/videos-client';
+import {
+  createJob,
+  fetchJobContent,
+  JobReadError,
+  readJobState,
+  remixJob,
+  RemixUnsupportedError,
+  videosUrl,
+} from '@/utils/jobs/videos-client';
 import { RelayError } from '@/utils/relay/errors';
 
 const BASE = 'https://relay.example.com';
@@ -31,15 +39,31 @@ describe('readJob: every status a relay answers', () => {
     ['new-api unknown (before its first poll)', newApi.retrieveUnknown, { phase: 'queued', progress: 0 }],
     ['new-api queued', newApi.retrieveQueued(10), { phase: 'queued', progress: 10 }],
     ['new-api in_progress', newApi.retrieveInProgress(50), { phase: 'generating', progress: 50 }],
-    ['new-api completed with a CDN link', newApi.retrieveCompleted(), { phase: 'completed', progress: 100, videoUrl: expect.stringMatching(/^https:\/\//) }],
-    ['new-api completed with its own /content link', newApi.retrieveCompletedProxyUrl(), { phase: 'completed', progress: 100, videoUrl: undefined }],
-    ['new-api failed with a reason', newApi.retrieveFailed(), { phase: 'failed', failure: 'The request failed because the output video may contain sensitive information.' }],
+    [
+      'new-api completed with a CDN link',
+      newApi.retrieveCompleted(),
+      { phase: 'completed', progress: 100, videoUrl: expect.stringMatching(/^https:\/\//) },
+    ],
+    [
+      'new-api completed with its own /content link',
+      newApi.retrieveCompletedProxyUrl(),
+      { phase: 'completed', progress: 100, videoUrl: undefined },
+    ],
+    [
+      'new-api failed with a reason',
+      newApi.retrieveFailed(),
+      { phase: 'failed', failure: 'The request failed because the output video may contain sensitive information.' },
+    ],
     ['new-api failed Veo: no error at all', newApi.retrieveFailedNoMessage, { phase: 'failed', failure: undefined }],
     ['new-api failed Kling: empty message and code', newApi.retrieveFailedEmptyError, { phase: 'failed', failure: undefined }],
     ['new-api passthrough error with no status', newApi.passthroughUpstreamError, { phase: 'failed' }],
     ['grok2api queued', grok2api.retrieveQueued(), { phase: 'queued', progress: 0 }],
     ['grok2api in_progress at 100 while downloading', grok2api.retrieveInProgress(100), { phase: 'generating', progress: 99 }],
-    ['grok2api completed (no URL: /content only)', grok2api.retrieveCompleted(), { phase: 'completed', progress: 100, videoUrl: undefined }],
+    [
+      'grok2api completed (no URL: /content only)',
+      grok2api.retrieveCompleted(),
+      { phase: 'completed', progress: 100, videoUrl: undefined },
+    ],
     ['grok2api failed', grok2api.retrieveFailed(), { phase: 'failed', failure: 'Video upstream returned 403' }],
     ['grok2api failed with an empty message', grok2api.retrieveFailedNoMessage(), { phase: 'failed', failure: 'video_generation_failed' }],
   ])('%s', (_name, answer, expected) => {
@@ -82,7 +106,12 @@ describe('createJob', () => {
   it('puts reference images in the field the relay reads (grok2api: input_reference[])', async () => {
     const { relay, sent } = relayOf(grok2api.createQueued());
     const blob = new Blob([new Uint8Array([0xff, 0xd8, 0xff])], { type: 'image/jpeg' });
-    await createJob(relay, { model: 'grok-imagine-video', prompt: 'p', images: [{ blob, name: 'first.jpg' }], imageField: 'input_reference[]' });
+    await createJob(relay, {
+      model: 'grok-imagine-video',
+      prompt: 'p',
+      images: [{ blob, name: 'first.jpg' }],
+      imageField: 'input_reference[]',
+    });
     const file = (sent[0]!.init.body as FormData).get('input_reference[]') as File;
     expect(file.name).toBe('first.jpg');
     expect(file.type).toBe('image/jpeg');
@@ -161,7 +190,13 @@ describe('pollJob', () => {
   });
 
   it('waits out network trouble and 5xx, backing off from about 2 s to at most 15 s', async () => {
-    const fail = { status: 502, contentType: 'text/plain', body: 'Bad Gateway', raw: 'Bad Gateway', source: newApi.unknownId.source } as JobAnswer;
+    const fail = {
+      status: 502,
+      contentType: 'text/plain',
+      body: 'Bad Gateway',
+      raw: 'Bad Gateway',
+      source: newApi.unknownId.source,
+    } as JobAnswer;
     const { relay } = relayOf(fail, fail, fail, fail, fail, fail, fail, fail, newApi.retrieveCompleted());
     const waits: number[] = [];
     const result = await pollJob(relay, 'task_1', { sleep: async (ms) => void waits.push(ms), random: () => 0.5 });
@@ -182,7 +217,7 @@ describe('pollJob', () => {
     expect(clock).toBeLessThanOrEqual(60_000);
   });
 
-  it('a refused key three times in a row ends the poll with the relay\'s words, keeping the job', async () => {
+  it("a refused key three times in a row ends the poll with the relay's words, keeping the job", async () => {
     const { relay } = relayOf(newApi.authError(), newApi.authError(), newApi.authError());
     const result = await pollJob(relay, 'task_1', { sleep: noSleep });
     expect(result).toMatchObject({ outcome: 'lost' });

@@ -95,7 +95,9 @@ describe('Library', () => {
   });
 
   it('search reads every thread in batches, keeps only text, and finds a prompt deep in the history', async () => {
-    const many = Array.from({ length: SCAN_BATCH * 2 + 5 }, (_, i) => thread(i, [`scene ${i}`, i === 7 ? 'a violet giraffe' : `change ${i}`]));
+    const many = Array.from({ length: SCAN_BATCH * 2 + 5 }, (_, i) =>
+      thread(i, [`scene ${i}`, i === 7 ? 'a violet giraffe' : `change ${i}`]),
+    );
     await store(many);
     const get = vi.spyOn(fakeBrowser.storage.local, 'get');
     const lib = new Library();

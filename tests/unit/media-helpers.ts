@@ -7,7 +7,7 @@ import { CHUNKS, MEDIA_DB_NAME } from '../../utils/media/schema';
 export const CHUNK = 1024;
 
 export function newStore(options: MediaStoreOptions = {}): { store: MediaStore; factory: IDBFactory } {
-  const factory = (options.indexedDB as IDBFactory | undefined) ?? new IDBFactory();
+  const factory = (options.indexedDB) ?? new IDBFactory();
   const store = createMediaStore({ chunkSize: CHUNK, progressIntervalMs: 0, ...options, indexedDB: factory });
   return { store, factory };
 }

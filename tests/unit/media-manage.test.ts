@@ -55,9 +55,14 @@ describe('media store: eviction to a cap', () => {
     setClock(40);
     const other = newStore({ indexedDB: factory, now: () => 40 }).store;
     const otherController = new AbortController();
-    const otherSave = other.saveStream('other:video', metaOf('other'), streamOf(bytesOf(4 * CHUNK), [CHUNK], { holdAfter: 2 * CHUNK }).stream, {
-      signal: otherController.signal,
-    });
+    const otherSave = other.saveStream(
+      'other:video',
+      metaOf('other'),
+      streamOf(bytesOf(4 * CHUNK), [CHUNK], { holdAfter: 2 * CHUNK }).stream,
+      {
+        signal: otherController.signal,
+      },
+    );
     otherSave.catch(() => undefined);
     while ((await store.getRecord('other:video'))?.stored !== 2 * CHUNK) await new Promise((r) => setTimeout(r, 5));
 

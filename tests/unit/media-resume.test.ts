@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  MediaStoreError,
-  parseContentRange,
-  rangeHeaderFor,
-  RESUMABLE_KINDS,
-  resumeFetchInit,
-  type CopyRecord,
-} from '../../utils/media';
+import { MediaStoreError, parseContentRange, rangeHeaderFor, RESUMABLE_KINDS, resumeFetchInit, type CopyRecord } from '../../utils/media';
 import { cleanSourceUrl } from '../../utils/media/response';
 import { bytesOf, bytesOfBlob, CHUNK, chunkIndexes, fileServer, metaOf, newStore, streamOf } from './media-helpers';
 
@@ -216,7 +209,7 @@ describe('range helpers', () => {
     expect(rangeHeaderFor(undefined)).toBeUndefined();
   });
 
-  it('keep the caller\'s headers beside the Range', () => {
+  it("keep the caller's headers beside the Range", () => {
     const init = resumeFetchInit(partial, { headers: { Authorization: 'Bearer x' }, method: 'GET' });
     const headers = new Headers(init.headers);
     expect(headers.get('Range')).toBe('bytes=4096-');

@@ -131,7 +131,7 @@ describe('media store: records, lists, usage', () => {
     expect(await store.touch('nothing:video')).toBe(false);
   });
 
-  it('a new store object on the same database reads what another one wrote (a page reading the worker\'s copy)', async () => {
+  it("a new store object on the same database reads what another one wrote (a page reading the worker's copy)", async () => {
     const { store: writer, factory } = newStore();
     const bytes = bytesOf(2 * CHUNK + 3, 11);
     await writer.saveStream('w:video', metaOf('w'), streamOf(bytes).stream);

@@ -29,7 +29,11 @@ function harness(height = 640) {
   const card = fakeCard(height);
   let keep = false;
   const shown: (number | undefined)[] = [];
-  const s = placeholderSwitch(card.el, () => keep, (h) => shown.push(h));
+  const s = placeholderSwitch(
+    card.el,
+    () => keep,
+    (h) => shown.push(h),
+  );
   return {
     card,
     shown,

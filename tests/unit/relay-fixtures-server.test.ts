@@ -2,7 +2,15 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BASE, RELAY_FIXTURES, fixtureId, fixtureText, materialize, relayFixture, type RelayFixture } from '../fixtures/relays/index';
 import { llmTokens, pyDumps } from '../fixtures/relays/wire';
-import { DEFAULT_API_KEY, DEFAULT_MODELS, FIXTURE_BUDGET_MS, FIXTURE_SCENARIO_NAMES, fixturePlan, startRelay, type Relay } from '../relay/index';
+import {
+  DEFAULT_API_KEY,
+  DEFAULT_MODELS,
+  FIXTURE_BUDGET_MS,
+  FIXTURE_SCENARIO_NAMES,
+  fixturePlan,
+  startRelay,
+  type Relay,
+} from '../relay/index';
 
 const MEDIA = new URL('../fixtures/media/', import.meta.url);
 const MP4 = readFileSync(new URL('sample.mp4', MEDIA));
@@ -55,7 +63,8 @@ describe('the fixtures themselves', () => {
     // What the test expects is in the answer as the relay wrote it (JSON-escaped or not).
     for (const url of [f.expect.videoUrl, f.expect.previewUrl]) {
       if (url === undefined) continue;
-      const asSent = url.startsWith(`${BASE}/v1/files/`) && f.family === 'grok2api' && f.name.startsWith('relative') ? url.slice(BASE.length) : url;
+      const asSent =
+        url.startsWith(`${BASE}/v1/files/`) && f.family === 'grok2api' && f.name.startsWith('relative') ? url.slice(BASE.length) : url;
       expect(text.includes(asSent) || text.includes(JSON.stringify(asSent).slice(1, -1))).toBe(true);
     }
     if (f.expect.failureIncludes) {
@@ -81,7 +90,9 @@ describe('the fixtures themselves', () => {
   });
 
   it('writes Python json.dumps bytes where the relay is Python (escapes, separators)', () => {
-    expect(pyDumps({ a: '❌ 生成失败', b: null, c: [1, 'x\n"'] })).toBe('{"a": "\\u274c \\u751f\\u6210\\u5931\\u8d25", "b": null, "c": [1, "x\\n\\""]}');
+    expect(pyDumps({ a: '❌ 生成失败', b: null, c: [1, 'x\n"'] })).toBe(
+      '{"a": "\\u274c \\u751f\\u6210\\u5931\\u8d25", "b": null, "c": [1, "x\\n\\""]}',
+    );
     expect(pyDumps({ a: '✨ 视频' }, { ensureAscii: false })).toBe('{"a": "✨ 视频"}');
     expect(pyDumps('\u007f😀')).toBe('"\\u007f\\ud83d\\ude00"');
     // sora2api escapes, flow2api does not
@@ -100,11 +111,13 @@ describe('the fixtures themselves', () => {
     for (const f of RELAY_FIXTURES) {
       const m = materialize(f, 'http://127.0.0.1:9/');
       expect(fixtureText(m)).not.toContain(BASE);
-      expect(fixtureText(m).length).toBe(fixtureText(f).length + (fixtureText(f).split(BASE).length - 1) * ('http://127.0.0.1:9'.length - BASE.length));
+      expect(fixtureText(m).length).toBe(
+        fixtureText(f).length + (fixtureText(f).split(BASE).length - 1) * ('http://127.0.0.1:9'.length - BASE.length),
+      );
     }
   });
 
-  it('the relays\' pacing fits the budget by default and keeps its proportions', () => {
+  it("the relays' pacing fits the budget by default and keeps its proportions", () => {
     for (const f of RELAY_FIXTURES) {
       const plan = fixturePlan(f);
       const total = plan.reduce((s, c) => s + c.delayMs, 0);
@@ -148,7 +161,10 @@ describe('mock relay serves each real relay answer', () => {
 
   it('lists every fixture as a scenario, and takes them over HTTP too', async () => {
     expect(FIXTURE_SCENARIO_NAMES).toEqual(RELAY_FIXTURES.map(scenarioOf));
-    const set = await fetch(`${relay.url}/__relay/scenario`, { method: 'POST', body: JSON.stringify({ name: 'relay:flow2api/success', slow: 0 }) });
+    const set = await fetch(`${relay.url}/__relay/scenario`, {
+      method: 'POST',
+      body: JSON.stringify({ name: 'relay:flow2api/success', slow: 0 }),
+    });
     expect(set.status).toBe(200);
     expect(await (await post('veo_3_1_t2v_fast_landscape')).text()).toContain("data-media-id='");
     const typo = await fetch(`${relay.url}/__relay/scenario`, { method: 'POST', body: JSON.stringify({ name: 'relay:flow2api/nope' }) });
@@ -169,14 +185,18 @@ describe('mock relay serves each real relay answer', () => {
     expect(pieces.length).toBeGreaterThan(3);
   });
 
-  it('turns a wrong key away in the relay\'s own words, and records no job', async () => {
+  it("turns a wrong key away in the relay's own words, and records no job", async () => {
     for (const [family, model, status, body] of [
       ['sora2api', 'sora2-landscape-10s', 401, '{"detail":"Invalid API key"}'],
       ['flow2api', 'veo_3_1_t2v_fast_landscape', 401, '{"detail":"Invalid API key"}'],
       ['grok2api', 'grok-imagine-video', 403, '{"detail":"Invalid API key."}'],
       ['gpt4free', 'runway-video', 401, '{"error":{"message":"invalid api key"}}'],
     ] as const) {
-      relay.setScenario({ name: scenarioOf(RELAY_FIXTURES.find((f) => f.family === family && f.expect.outcome === 'completed')!) as `relay:${typeof family}/${string}` });
+      relay.setScenario({
+        name: scenarioOf(
+          RELAY_FIXTURES.find((f) => f.family === family && f.expect.outcome === 'completed')!,
+        ) as `relay:${typeof family}/${string}`,
+      });
       const res = await post(model, 'sk-wrong');
       expect(res.status).toBe(status);
       expect(await res.text()).toBe(body);
@@ -188,13 +208,15 @@ describe('mock relay serves each real relay answer', () => {
     expect(relay.jobs).toHaveLength(0);
   });
 
-  it('serves grok2api\'s /v1/files/video only for ids of its shape, and media without a key', async () => {
+  it("serves grok2api's /v1/files/video only for ids of its shape, and media without a key", async () => {
     expect((await fetch(`${relay.url}/v1/files/video?id=not-hex!`)).status).toBe(400);
     expect((await fetch(`${relay.url}/v1/files/video`)).status).toBe(400);
     const ok = await fetch(`${relay.url}/v1/files/video?id=2e637834d83c9368436d81bf75297bd8`, { headers: { Range: 'bytes=0-99' } });
     expect(ok.status).toBe(206);
     expect((await ok.arrayBuffer()).byteLength).toBe(100);
-    await fetch(`${relay.url}/video/7c1e9a52-3b4d-4f6e-8a9b-0c1d2e3f4a5b?Expires=1&KeyName=k&Signature=s`, { headers: { Authorization: `Bearer ${DEFAULT_API_KEY}` } });
+    await fetch(`${relay.url}/video/7c1e9a52-3b4d-4f6e-8a9b-0c1d2e3f4a5b?Expires=1&KeyName=k&Signature=s`, {
+      headers: { Authorization: `Bearer ${DEFAULT_API_KEY}` },
+    });
     expect(relay.authLeaks().map((r) => r.path)).toEqual(['/video/7c1e9a52-3b4d-4f6e-8a9b-0c1d2e3f4a5b']);
     expect((await fetch(`${relay.url}/video/not-a-uuid`)).status).toBe(404);
   });

@@ -122,14 +122,23 @@ describe.each(RELAY_FIXTURES.map((f) => [fixtureId(f), materialize(f, BASE_URL)]
   const bytes = encode(fixtureText(f));
 
   it('in its real chunking: reads what the relay meant, progress rising', async () => {
-    const r = await read(f, f.chunks.map((c) => encode(c.text)), true);
+    const r = await read(
+      f,
+      f.chunks.map((c) => encode(c.text)),
+      true,
+    );
     expectMeaning(f, r);
     for (let i = 1; i < r.progressSeen.length; i++) expect(r.progressSeen[i]).toBeGreaterThanOrEqual(r.progressSeen[i - 1]!);
     for (const value of f.expect.progress ?? []) expect(r.progressSeen).toContain(value);
   });
 
   it('whole, and cut in two at every byte offset, reads the same', async () => {
-    const real = essence(await read(f, f.chunks.map((c) => encode(c.text))));
+    const real = essence(
+      await read(
+        f,
+        f.chunks.map((c) => encode(c.text)),
+      ),
+    );
     const whole = await read(f, [bytes]);
     expectMeaning(f, whole);
     expect(essence(whole)).toEqual(real);

@@ -25,7 +25,8 @@ async function finishedJob(spec: VideoJobSpec = {}, model = 'sora-2'): Promise<s
   expect(res.status).toBe(200);
   return ((await res.json()) as { id: string }).id;
 }
-const content = (id: string, headers: Record<string, string> = {}) => fetch(`${relay.url}/v1/videos/${id}/content`, { headers: { ...AUTH, ...headers } });
+const content = (id: string, headers: Record<string, string> = {}) =>
+  fetch(`${relay.url}/v1/videos/${id}/content`, { headers: { ...AUTH, ...headers } });
 const cdnLink = async (id: string) =>
   ((await (await fetch(`${relay.url}/v1/videos/${id}`, { headers: AUTH })).json()) as { metadata: { url: string } }).metadata.url;
 
@@ -40,14 +41,17 @@ describe('large /content bodies', () => {
     const expected = contentBytes(opts);
     expect(expected.length).toBe(opts.sizeBytes);
     expect(expected.subarray(0, MP4.length).equals(MP4)).toBe(true);
-    expect([expected.readUInt32BE(MP4.length), expected.toString('latin1', MP4.length + 4, MP4.length + 8)]).toEqual([opts.sizeBytes - MP4.length, 'free']);
+    expect([expected.readUInt32BE(MP4.length), expected.toString('latin1', MP4.length + 4, MP4.length + 8)]).toEqual([
+      opts.sizeBytes - MP4.length,
+      'free',
+    ]);
     // Shifted by one byte the pattern differs: a resume at a wrong offset cannot pass.
     expect(expected.subarray(MP4.length + 8, MP4.length + 1008).equals(expected.subarray(MP4.length + 9, MP4.length + 1009))).toBe(false);
 
     const res = await content(id);
     expect(res.headers.get('content-length')).toBe(String(opts.sizeBytes));
     expect(Buffer.from(await res.arrayBuffer()).equals(expected)).toBe(true);
-    const tail = await content(id, { Range: `bytes=${2_000_000}-` });
+    const tail = await content(id, { Range: `bytes=2000000-` });
     expect([tail.status, tail.headers.get('content-range')]).toEqual([206, `bytes 2000000-${opts.sizeBytes - 1}/${opts.sizeBytes}`]);
     expect(Buffer.from(await tail.arrayBuffer()).equals(expected.subarray(2_000_000))).toBe(true);
     // The CDN link serves the same bytes.
@@ -88,7 +92,7 @@ describe('large /content bodies', () => {
 });
 
 describe('expiring links', () => {
-  it('a chat job\'s files die on command with 403 (or 404), and later jobs\' files live', async () => {
+  it("a chat job's files die on command with 403 (or 404), and later jobs' files live", async () => {
     relay = await startRelay();
     const chat = async () => {
       relay.setScenario({ name: 'compact', slow: 0 });
@@ -126,7 +130,7 @@ describe('expiring links', () => {
     expect((await fetch(url)).status).toBe(403);
   });
 
-  it('a job\'s CDN link expires while /content with the key keeps serving (new-api)', async () => {
+  it("a job's CDN link expires while /content with the key keeps serving (new-api)", async () => {
     relay = await startRelay();
     const id = await finishedJob();
     const link = await cdnLink(id);
@@ -145,12 +149,20 @@ describe('expiring links', () => {
     expect((await content(id)).status).toBe(200);
     relay.expireLinks();
     const res = await content(id);
-    expect([res.status, await res.json()]).toEqual([502, { error: { message: 'Upstream service returned status 403', type: 'server_error' } }]);
+    expect([res.status, await res.json()]).toEqual([
+      502,
+      { error: { message: 'Upstream service returned status 403', type: 'server_error' } },
+    ]);
   });
 
-  it('a CDN link\'s life starts when the job completes, not when the job was created', async () => {
+  it("a CDN link's life starts when the job completes, not when the job was created", async () => {
     relay = await startRelay({ linkTtlMs: 150 });
-    relay.enqueueJob({ steps: [{ status: 'queued', progress: 0, ms: 200 }, { status: 'completed', progress: 100 }] });
+    relay.enqueueJob({
+      steps: [
+        { status: 'queued', progress: 0, ms: 200 },
+        { status: 'completed', progress: 100 },
+      ],
+    });
     const fd = new FormData();
     fd.append('model', 'sora-2');
     fd.append('prompt', 'a cat');
@@ -162,7 +174,7 @@ describe('expiring links', () => {
     expect((await fetch(link)).status).toBe(403);
   });
 
-  it('grok2api\'s /content stops with the job\'s TTL', async () => {
+  it("grok2api's /content stops with the job's TTL", async () => {
     relay = await startRelay({ videos: 'grok2api', videoJobTtlMs: 100 });
     const id = await finishedJob();
     expect((await content(id)).status).toBe(200);
@@ -185,7 +197,10 @@ describe('/__relay/ controls for the Videos API and links', () => {
     await control('videos/scenario', { outcome: 'failed', reason: 'quota' });
     expect(relay.videos.currentScenario).toEqual({ outcome: 'failed', reason: 'quota' });
     const typo = await control('videos/scenario', { outcom: 'failed' });
-    expect([typo.status, ((await typo.json()) as { error: { message: string } }).error.message]).toEqual([400, expect.stringContaining('unknown job scenario key "outcom"')]);
+    expect([typo.status, ((await typo.json()) as { error: { message: string } }).error.message]).toEqual([
+      400,
+      expect.stringContaining('unknown job scenario key "outcom"'),
+    ]);
     await control('videos/enqueue', [{ pace: 'polls' }, { outcome: 'never' }]);
     expect(relay.videos.queued).toEqual([{ pace: 'polls' }, { outcome: 'never' }]);
     relay.videos.takeSpec();

@@ -33,7 +33,13 @@ function form(parts: Record<string, Part | Part[]>): FormData {
 const call = (path: string, init: RequestInit = {}, auth: Record<string, string> = AUTH) =>
   fetch(`${relay.url}${path}`, { ...init, headers: { ...auth, ...(init.headers as Record<string, string>) } });
 const create = (body: FormData | object, auth?: Record<string, string>) =>
-  call('/v1/videos', body instanceof FormData ? { method: 'POST', body } : { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) }, auth);
+  call(
+    '/v1/videos',
+    body instanceof FormData
+      ? { method: 'POST', body }
+      : { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) },
+    auth,
+  );
 const poll = (id: string) => call(`/v1/videos/${id}`);
 const content = (id: string, headers: Record<string, string> = {}) => call(`/v1/videos/${id}/content`, { headers });
 const remix = (id: string, body: object, auth?: Record<string, string>) =>
@@ -55,16 +61,29 @@ describe('new-api flavour', () => {
   });
 
   const pinned: VideoJobSpec = { id: newApi.TASK_ID, createdAt: newApi.CREATED_AT, pace: 'polls' };
-  const doubao = (extra: Record<string, Part> = {}) => form({ model: newApi.MODEL, prompt: 'A calico cat playing a piano on stage', seconds: '8', ...extra });
+  const doubao = (extra: Record<string, Part> = {}) =>
+    form({ model: newApi.MODEL, prompt: 'A calico cat playing a piano on stage', seconds: '8', ...extra });
 
   it('creates from multipart as new-api does, and records exactly what was sent', async () => {
     relay.enqueueJob(pinned);
     const res = await create(doubao({ size: '1280x720', input_reference: { bytes: JPG, type: 'image/jpeg', filename: 'ref.jpg' } }));
     expect(await seen(res)).toEqual(expected(newApi.createQueued()));
     const job = relay.videoJobs[0]!;
-    expect(job.form?.fields).toEqual({ model: newApi.MODEL, prompt: 'A calico cat playing a piano on stage', seconds: '8', size: '1280x720' });
+    expect(job.form?.fields).toEqual({
+      model: newApi.MODEL,
+      prompt: 'A calico cat playing a piano on stage',
+      seconds: '8',
+      size: '1280x720',
+    });
     expect(job.form?.files).toEqual([
-      { name: 'input_reference', filename: 'ref.jpg', contentType: 'image/jpeg', size: JPG.length, sha256: sha256(JPG), image: { format: 'jpeg', width: 160, height: 90 } },
+      {
+        name: 'input_reference',
+        filename: 'ref.jpg',
+        contentType: 'image/jpeg',
+        size: JPG.length,
+        sha256: sha256(JPG),
+        image: { format: 'jpeg', width: 160, height: 90 },
+      },
     ]);
     expect(job.references.map((f) => f.name)).toEqual(['input_reference']);
     const request = relay.requests.find((r) => r.method === 'POST')!;
@@ -173,7 +192,7 @@ describe('new-api flavour', () => {
     expect(relay.authLeaks().map((r) => r.server)).toEqual(['cdn']);
   });
 
-  it('gives metadata.url in each of new-api\'s forms', async () => {
+  it("gives metadata.url in each of new-api's forms", async () => {
     const urlOf = async (spec: VideoJobSpec, model = newApi.MODEL) => {
       relay.enqueueJob({ ...spec, pace: 'polls', steps: [{ status: 'completed', progress: 100 }] });
       const id = await idOf(await create(form({ model, prompt: 'x' })));
@@ -189,7 +208,7 @@ describe('new-api flavour', () => {
     expect(await (await urlOf({ videoUrl: 'none' })).res.json()).not.toHaveProperty('metadata');
   });
 
-  it('fails in each of new-api\'s shapes, byte for byte', async () => {
+  it("fails in each of new-api's shapes, byte for byte", async () => {
     const failed = async (spec: VideoJobSpec, model = newApi.MODEL) => {
       relay.enqueueJob({ ...pinned, ...spec, outcome: 'failed', steps: [{ status: 'failed', progress: 100 }] });
       const id = await idOf(await create(form({ model, prompt: 'x' })));
@@ -198,7 +217,9 @@ describe('new-api flavour', () => {
     const reason = await failed({});
     expect(reason.poll).toEqual(expected(newApi.retrieveFailed()));
     expect(reason.content).toEqual(expected(newApi.contentNotReady('FAILURE')));
-    expect((await failed({ reason: 'quota exhausted', code: 'QuotaExceeded' })).poll).toEqual(expected(newApi.retrieveFailed('quota exhausted', 'QuotaExceeded')));
+    expect((await failed({ reason: 'quota exhausted', code: 'QuotaExceeded' })).poll).toEqual(
+      expected(newApi.retrieveFailed('quota exhausted', 'QuotaExceeded')),
+    );
     expect((await failed({ failure: 'no-message' }, 'veo-3.0-generate-001')).poll).toEqual(expected(newApi.retrieveFailedNoMessage));
     expect((await failed({ failure: 'empty-error' })).poll).toEqual(expected(newApi.retrieveFailedEmptyError));
     expect((await failed({ failure: 'reason-as-url' }, 'MiniMax-Hailuo-02')).poll).toEqual(expected(newApi.retrieveFailedReasonAsUrl));
@@ -221,14 +242,23 @@ describe('new-api flavour', () => {
     expect(await seen(await poll(id))).toEqual(expected(newApi.passthroughFailed));
   });
 
-  it('remixes in three ways: a real remix, the upstream\'s 404, or a new billed generation', async () => {
-    relay.enqueueJob({ ...pinned, channel: 'passthrough', upstreamId: newApi.UPSTREAM_VIDEO_ID, steps: [{ status: 'completed', progress: 100 }] });
+  it("remixes in three ways: a real remix, the upstream's 404, or a new billed generation", async () => {
+    relay.enqueueJob({
+      ...pinned,
+      channel: 'passthrough',
+      upstreamId: newApi.UPSTREAM_VIDEO_ID,
+      steps: [{ status: 'completed', progress: 100 }],
+    });
     const source = await idOf(await create(form({ model: 'sora-2', prompt: 'a cat', seconds: '8', size: '1280x720' })));
     relay.enqueueJob({ id: newApi.OTHER_TASK_ID, createdAt: newApi.CREATED_AT + 120, pace: 'polls' });
     expect(await seen(await remix(source, { prompt: 'now at night' }))).toEqual(expected(newApi.remixCreated));
     const made = relay.videoJobs.at(-1)!;
     expect([made.remixOf, made.prompt, made.json]).toEqual([source, 'now at night', { prompt: 'now at night' }]);
-    expect(await (await poll(made.id)).json()).toMatchObject({ id: newApi.OTHER_TASK_ID, remixed_from_video_id: newApi.UPSTREAM_VIDEO_ID, prompt: 'now at night' });
+    expect(await (await poll(made.id)).json()).toMatchObject({
+      id: newApi.OTHER_TASK_ID,
+      remixed_from_video_id: newApi.UPSTREAM_VIDEO_ID,
+      prompt: 'now at night',
+    });
 
     relay.enqueueJob({ remix: 'unsupported' });
     expect(await seen(await remix(source, { prompt: 'again' }))).toEqual(expected(newApi.remixUnsupported()));
@@ -238,7 +268,9 @@ describe('new-api flavour', () => {
     relay.enqueueJob(pinned);
     const plain = await idOf(await create(doubao()));
     relay.enqueueJob({ remix: 'new-generation', id: newApi.OTHER_TASK_ID, createdAt: newApi.CREATED_AT + 120 });
-    expect(await seen(await call(`/v1/videos/${plain}/remix`, { method: 'POST', body: form({ prompt: 'taller' }) }))).toEqual(expected(newApi.remixAsNewGeneration));
+    expect(await seen(await call(`/v1/videos/${plain}/remix`, { method: 'POST', body: form({ prompt: 'taller' }) }))).toEqual(
+      expected(newApi.remixAsNewGeneration),
+    );
     expect(relay.videoJobs.at(-1)!.form?.fields).toEqual({ prompt: 'taller' });
     relay.enqueueJob({ remix: 'new-generation' });
     expect(await seen(await remix(plain, { prompt: '' }))).toEqual(expected(newApi.missingPrompt));
@@ -267,7 +299,10 @@ describe('new-api flavour', () => {
   it('refuses keys as new-api does, on every route, and answers unknown routes before auth', async () => {
     relay.enqueueJob({ pace: 'polls' });
     const id = await idOf(await create(doubao()));
-    for (const res of [await call(`/v1/videos/${id}`, {}, {}), await call(`/v1/videos/${id}/content`, {}, { Authorization: 'Bearer sk-wrong' })]) {
+    for (const res of [
+      await call(`/v1/videos/${id}`, {}, {}),
+      await call(`/v1/videos/${id}/content`, {}, { Authorization: 'Bearer sk-wrong' }),
+    ]) {
       const requestId = res.headers.get('x-oneapi-request-id')!;
       expect(await seen(res)).toEqual(expected(newApi.authError(requestId)));
     }
@@ -280,14 +315,20 @@ describe('new-api flavour', () => {
     expect((await poll(id)).status).toBe(401);
     expect((await remix(id, { prompt: 'x' })).status).toBe(401);
     expect(await seen(await call('/v1/videos', {}, {}))).toEqual(expected(newApi.listUnsupported));
-    expect(await seen(await call(`/v1/videos/${id}`, { method: 'DELETE' }, {}))).toEqual(expected(newApi.routeNotFound('DELETE', `/v1/videos/${id}`)));
+    expect(await seen(await call(`/v1/videos/${id}`, { method: 'DELETE' }, {}))).toEqual(
+      expected(newApi.routeNotFound('DELETE', `/v1/videos/${id}`)),
+    );
   });
 
   it('refuses images when the scenario says so, and says the upstream is saturated', async () => {
     relay.setJobScenario({ rejectImages: 'This model takes no reference image' });
     const res = await create(doubao({ input_reference: { bytes: PNG, type: 'image/png', filename: 'a.png' } }));
     const body = (await res.json()) as { code: string; message: string };
-    expect([res.status, body.code, JSON.parse(body.message).error.message]).toEqual([400, 'fail_to_fetch_task', 'This model takes no reference image']);
+    expect([res.status, body.code, JSON.parse(body.message).error.message]).toEqual([
+      400,
+      'fail_to_fetch_task',
+      'This model takes no reference image',
+    ]);
     expect((await create({ model: 'sora-2', prompt: 'x', image: 'https://example.com/a.png' })).status).toBe(400);
     expect((await create(doubao())).status).toBe(200);
     relay.setJobScenario({ busy: true });
@@ -302,7 +343,10 @@ describe('new-api flavour', () => {
     await create(doubao(files));
     relay.enqueueJob({ channel: 'passthrough' });
     await create(doubao(files));
-    expect(relay.videoJobs.map((j) => j.references.map((f) => f.name))).toEqual([['input_reference'], ['input_reference', 'input_reference[]']]);
+    expect(relay.videoJobs.map((j) => j.references.map((f) => f.name))).toEqual([
+      ['input_reference'],
+      ['input_reference', 'input_reference[]'],
+    ]);
     expect(relay.videoJobs[1]!.form?.files.map((f) => f.image)).toEqual([
       { format: 'jpeg', width: 160, height: 90 },
       { format: 'png', width: 160, height: 90 },
@@ -332,7 +376,9 @@ describe('grok2api flavour (Python ≤ 2.0.4)', () => {
     expect(await seen(await create(grok()))).toEqual(expected(grok2api.createQueued()));
     const fresh = await (await create(grok({ seconds: '10', size: '1024x1024' }))).json();
     expect(fresh.id).toMatch(/^video_[0-9a-f]{32}$/);
-    expect(JSON.stringify(fresh)).toBe(grok2api.createQueued({ id: fresh.id, createdAt: fresh.created_at, seconds: 10, size: '1024x1024' }).raw);
+    expect(JSON.stringify(fresh)).toBe(
+      grok2api.createQueued({ id: fresh.id, createdAt: fresh.created_at, seconds: 10, size: '1024x1024' }).raw,
+    );
     expect(await seen(await create({ model: grok2api.MODEL, prompt: 'x' }))).toEqual(expected(grok2api.jsonBodyRejected));
     expect(relay.videoJobs).toHaveLength(2);
   });
@@ -342,7 +388,10 @@ describe('grok2api flavour (Python ≤ 2.0.4)', () => {
     expect(await seen(await create(grok({ size: '1920x1080' })))).toEqual(expected(grok2api.invalidSize));
     expect(await seen(await create(form({ model: 'grok-4', prompt: 'x' })))).toEqual(expected(grok2api.notVideoModel('grok-4')));
     expect(await seen(await create(form({ prompt: 'x' })))).toEqual(expected(grok2api.jsonBodyRejected));
-    expect((await (await create(form({ model: grok2api.MODEL }))).json()).error).toMatchObject({ message: 'Field required', param: 'prompt' });
+    expect((await (await create(form({ model: grok2api.MODEL }))).json()).error).toMatchObject({
+      message: 'Field required',
+      param: 'prompt',
+    });
     const text = { bytes: Buffer.from('not an image'), type: 'text/plain', filename: 'notes.txt' };
     expect(await seen(await create(grok({ 'input_reference[]': text })))).toEqual(expected(grok2api.referenceNotImage));
     expect(relay.videoJobs).toHaveLength(0);
@@ -374,12 +423,12 @@ describe('grok2api flavour (Python ≤ 2.0.4)', () => {
     expect(await seen(await content(id))).toEqual(expected(grok2api.contentNotReady));
     await poll(id);
     const res = await content(id);
-    expect([res.status, res.headers.get('content-type'), res.headers.get('content-disposition'), res.headers.get('content-length')]).toEqual([
-      200,
-      grok2api.contentReady(id).contentType,
-      grok2api.contentReady(id).headers!['content-disposition'],
-      String(MP4.length),
-    ]);
+    expect([
+      res.status,
+      res.headers.get('content-type'),
+      res.headers.get('content-disposition'),
+      res.headers.get('content-length'),
+    ]).toEqual([200, grok2api.contentReady(id).contentType, grok2api.contentReady(id).headers!['content-disposition'], String(MP4.length)]);
     expect(Buffer.from(await res.arrayBuffer()).equals(MP4)).toBe(true);
   });
 

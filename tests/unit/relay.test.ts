@@ -67,7 +67,12 @@ const normalizeFixture = (text: string) =>
     created: '1760338775',
     taskId: 'task_01k7e5w9z5f2d91pekrqy59rwc',
     sid: 's_68eca3f141808191b1fd30fea1b731bd',
-    links: ['https://example.com/?task-preview=2', 'https://example.com/?task-source=2', 'https://example.com/?video-preview=2', 'https://example.com/?video-file=2'],
+    links: [
+      'https://example.com/?task-preview=2',
+      'https://example.com/?task-source=2',
+      'https://example.com/?video-preview=2',
+      'https://example.com/?video-file=2',
+    ],
   });
 
 const normalizeRelay = (text: string, job: RelayJob) =>
@@ -80,7 +85,13 @@ const normalizeRelay = (text: string, job: RelayJob) =>
   });
 
 const normalizeRelayContent = (content: string, job: RelayJob) =>
-  normalize(content, { chatId: '-', created: '-', taskId: job.taskId, sid: job.sid, links: [job.links.taskPage, job.links.taskSource, job.links.preview, job.links.video] });
+  normalize(content, {
+    chatId: '-',
+    created: '-',
+    taskId: job.taskId,
+    sid: job.sid,
+    links: [job.links.taskPage, job.links.taskSource, job.links.preview, job.links.video],
+  });
 
 /** Standard SSE reading, for every framing but the seed's pretty one. */
 function sseContent(text: string): { content: string; data: string[] } {
@@ -135,7 +146,11 @@ describe('seed scenario', () => {
   }, 10_000);
 
   it('echoes the last user prompt, and no sid on a first turn', async () => {
-    const { text } = await run('seed', { model: 'sora-2-pro', stream: true, messages: [{ role: 'user', content: 'A cat, dancing 2 steps' }] });
+    const { text } = await run('seed', {
+      model: 'sora-2-pro',
+      stream: true,
+      messages: [{ role: 'user', content: 'A cat, dancing 2 steps' }],
+    });
     const content = prettyContent(text);
     const echo = JSON.parse(/```json\n([\s\S]*?)```/.exec(content)![1]!) as Record<string, unknown>;
     expect(echo).toEqual({ prompt: 'A cat, dancing 2 steps', orientation: 'portrait' });
@@ -163,12 +178,15 @@ describe('seed scenario', () => {
 });
 
 describe('framings', () => {
-  it.each(['compact', 'crlf', 'nospace', 'keepalive-comments', 'junk-lines', 'split-utf8'] as const)('%s carries the seed content', async (name) => {
-    const { text, job } = await run(name);
-    const { content, data } = sseContent(text);
-    expect(normalizeRelayContent(content, job)).toBe(FIXTURE_CONTENT);
-    expect(data.at(-1)).toBe('[DONE]');
-  });
+  it.each(['compact', 'crlf', 'nospace', 'keepalive-comments', 'junk-lines', 'split-utf8'] as const)(
+    '%s carries the seed content',
+    async (name) => {
+      const { text, job } = await run(name);
+      const { content, data } = sseContent(text);
+      expect(normalizeRelayContent(content, job)).toBe(FIXTURE_CONTENT);
+      expect(data.at(-1)).toBe('[DONE]');
+    },
+  );
 
   it('lays out each framing as named', async () => {
     expect((await run('crlf')).text.replace(/\r\n/g, '')).not.toContain('\n');
@@ -199,10 +217,22 @@ describe('framings', () => {
 describe('report variants', () => {
   const job = () => relay.jobs.at(-1)!;
   it.each<[ScenarioName, (content: string) => void]>([
-    ['english', (c) => expect(c).toMatch(/> Task ID: `task_\w+`[\s\S]*> Queuing\.\.\.[\s\S]*Progress 36\.\.44[\s\S]*Generating Complete ✅/)],
+    [
+      'english',
+      (c) => expect(c).toMatch(/> Task ID: `task_\w+`[\s\S]*> Queuing\.\.\.[\s\S]*Progress 36\.\.44[\s\S]*Generating Complete ✅/),
+    ],
     ['real-links', (c) => expect(c).toContain(`![webp](${job().links.preview})\n\n[在线播放▶️](${job().links.video})`)],
     ['sid-backticks', (c) => expect(c).toContain(`> sid: \`${job().sid}\``)],
-    ['landscape-extra', (c) => expect(JSON.parse(/```json\n([\s\S]*?)```/.exec(c)![1]!)).toMatchObject({ orientation: 'landscape', duration: 15, size: '1280x720', sid: 's_68ec8accd80c8191ae1fc957af78caaa' })],
+    [
+      'landscape-extra',
+      (c) =>
+        expect(JSON.parse(/```json\n([\s\S]*?)```/.exec(c)![1]!)).toMatchObject({
+          orientation: 'landscape',
+          duration: 15,
+          size: '1280x720',
+          sid: 's_68ec8accd80c8191ae1fc957af78caaa',
+        }),
+    ],
     ['fail-plain', (c) => expect(c).toMatch(/进度 36\.\.44\.\.\n\n生成失败$/)],
     ['fail-reason', (c) => expect(c).toMatch(/\n生成失败: upstream returned[^\n]*\n```json\n\{[\s\S]*"error"[\s\S]*```\n$/)],
     ['fail-english', (c) => expect(c).toMatch(/\n\nGeneration failed: .+$/)],
@@ -236,7 +266,10 @@ describe('faults', () => {
     let res = await chat();
     expect(res.status).toBe(429);
     expect(res.headers.get('retry-after')).toBe('20');
-    expect(((await res.json()) as { error: { message: string; code: string } }).error).toMatchObject({ code: 'rate_limit_exceeded', message: expect.stringMatching(/rate limit/i) });
+    expect(((await res.json()) as { error: { message: string; code: string } }).error).toMatchObject({
+      code: 'rate_limit_exceeded',
+      message: expect.stringMatching(/rate limit/i),
+    });
 
     relay.setScenario({ name: 'http-error', status: 503, body: 'text', message: 'upstream overloaded' });
     res = await chat();
@@ -272,7 +305,15 @@ describe('faults', () => {
     relay.setScenario({ name: 'open-after-stop', slow: 0 });
     let content = '';
     // Without the grace this would wait for the 60 s stall timeout (and the test time out).
-    for await (const piece of streamChat({ baseUrl: relay.url, apiKey: KEY, model: 'sora-2', messages: SEED_REQUEST.messages as ChatMessage[], finishGraceMs: 300, stallTimeoutMs: 60_000 })) content += piece.content ?? '';
+    for await (const piece of streamChat({
+      baseUrl: relay.url,
+      apiKey: KEY,
+      model: 'sora-2',
+      messages: SEED_REQUEST.messages as ChatMessage[],
+      finishGraceMs: 300,
+      stallTimeoutMs: 60_000,
+    }))
+      content += piece.content ?? '';
     expect(parseTaskReport(content)).toMatchObject({ phase: 'completed', videoUrl: relay.jobs.at(-1)!.links.video });
     await expect.poll(() => relay.openStreams).toBe(0);
   });
@@ -320,7 +361,11 @@ describe('faults', () => {
     const other = await startRelay({ scenario: { name: 'stall', slow: 0 } });
     other.enqueue('stall', 'never');
     const post = () =>
-      fetch(`${other.url}/v1/chat/completions`, { method: 'POST', headers: { Authorization: `Bearer ${KEY}` }, body: JSON.stringify(SEED_REQUEST) });
+      fetch(`${other.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${KEY}` },
+        body: JSON.stringify(SEED_REQUEST),
+      });
     const stalled = await post();
     const silent = post().catch((err: unknown) => err);
     await expect.poll(() => other.openStreams).toBe(2);
@@ -398,7 +443,11 @@ describe('API surface', () => {
   it('answers CORS preflights', async () => {
     const res = await fetch(`${relay.url}/v1/chat/completions`, {
       method: 'OPTIONS',
-      headers: { Origin: 'chrome-extension://abc', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization,content-type' },
+      headers: {
+        Origin: 'chrome-extension://abc',
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'authorization,content-type',
+      },
     });
     expect(res.status).toBe(204);
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
@@ -427,10 +476,18 @@ describe('media and task pages', () => {
   it('serves preview images', async () => {
     const png = await fetch(`${relay.url}/files/task_x.png`);
     expect(png.headers.get('content-type')).toBe('image/png');
-    expect(Buffer.from(await png.arrayBuffer()).subarray(1, 4).toString('latin1')).toBe('PNG');
+    expect(
+      Buffer.from(await png.arrayBuffer())
+        .subarray(1, 4)
+        .toString('latin1'),
+    ).toBe('PNG');
     const webp = await fetch(`${relay.url}/files/task_x.webp`);
     expect(webp.headers.get('content-type')).toBe('image/webp');
-    expect(Buffer.from(await webp.arrayBuffer()).subarray(8, 12).toString('latin1')).toBe('WEBP');
+    expect(
+      Buffer.from(await webp.arrayBuffer())
+        .subarray(8, 12)
+        .toString('latin1'),
+    ).toBe('WEBP');
   });
 
   it('follows the job on the task source, which outlives its stream', async () => {
@@ -458,7 +515,11 @@ describe('media and task pages', () => {
   it('reports a failed job with its reason', async () => {
     const { job } = await run({ name: 'fail-reason', reason: 'quota of upstream exhausted' });
     await new Promise((r) => setTimeout(r, 5));
-    expect(await (await fetch(job.links.taskSource)).json()).toMatchObject({ status: 'failed', url: null, failure_reason: 'quota of upstream exhausted' });
+    expect(await (await fetch(job.links.taskSource)).json()).toMatchObject({
+      status: 'failed',
+      url: null,
+      failure_reason: 'quota of upstream exhausted',
+    });
   });
 
   it('notes any Authorization header sent outside the API', async () => {

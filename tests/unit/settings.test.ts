@@ -31,7 +31,14 @@ describe('settings validation', () => {
   });
 
   it('flags every bad field at once', () => {
-    const errs = validateSettings({ ...DEFAULT_SETTINGS, baseUrl: 'nope', apiKey: 'sk bad', model: ' ', concurrency: 0, stallTimeoutMin: 0 });
+    const errs = validateSettings({
+      ...DEFAULT_SETTINGS,
+      baseUrl: 'nope',
+      apiKey: 'sk bad',
+      model: ' ',
+      concurrency: 0,
+      stallTimeoutMin: 0,
+    });
     expect(Object.keys(errs).sort()).toEqual(['apiKey', 'baseUrl', 'concurrency', 'model', 'stallTimeoutMin']);
   });
 
@@ -52,26 +59,35 @@ describe('settings validation', () => {
 describe('the API key over plain http', () => {
   const key = { ...DEFAULT_SETTINGS, apiKey: 'sk-1' };
 
-  it.each(['http://localhost:8787', 'http://127.0.0.1:8787/v1', 'http://127.9.0.5', 'http://[::1]:3000', 'https://relay.example.com', 'https://192.168.1.5'])(
-    '%s: allowed without asking (this machine, or encrypted)',
-    (baseUrl) => {
-      expect(plainHttpProblem({ baseUrl, plainHttpOrigin: '' })).toBeUndefined();
-      expect(validateSettings({ ...key, baseUrl }).baseUrl).toBeUndefined();
-      expect(readinessProblem({ ...key, baseUrl })).toBeUndefined();
-    },
-  );
+  it.each([
+    'http://localhost:8787',
+    'http://127.0.0.1:8787/v1',
+    'http://127.9.0.5',
+    'http://[::1]:3000',
+    'https://relay.example.com',
+    'https://192.168.1.5',
+  ])('%s: allowed without asking (this machine, or encrypted)', (baseUrl) => {
+    expect(plainHttpProblem({ baseUrl, plainHttpOrigin: '' })).toBeUndefined();
+    expect(validateSettings({ ...key, baseUrl }).baseUrl).toBeUndefined();
+    expect(readinessProblem({ ...key, baseUrl })).toBeUndefined();
+  });
 
-  it.each(['http://relay.example.com', 'http://192.168.1.5:3000', 'http://128.0.0.1', 'http://localhost.evil.test', 'http://127.0.0.1.nip.io'])(
-    '%s: refused until sending the key unencrypted to that origin is agreed to',
-    (baseUrl) => {
-      const host = new URL(baseUrl).host;
-      expect(validateSettings({ ...key, baseUrl }).baseUrl).toBe(`http:// would send your API key to ${host} unencrypted, readable by anyone on the networks in between. Use https://, or tick the box below if you trust them.`);
-      expect(readinessProblem({ ...key, baseUrl })).toMatch(/plain http:\/\/.*not agreed to/);
-      const agreed = { ...key, baseUrl, plainHttpOrigin: new URL(baseUrl).origin };
-      expect(validateSettings(agreed)).toEqual({});
-      expect(readinessProblem(agreed)).toBeUndefined();
-    },
-  );
+  it.each([
+    'http://relay.example.com',
+    'http://192.168.1.5:3000',
+    'http://128.0.0.1',
+    'http://localhost.evil.test',
+    'http://127.0.0.1.nip.io',
+  ])('%s: refused until sending the key unencrypted to that origin is agreed to', (baseUrl) => {
+    const host = new URL(baseUrl).host;
+    expect(validateSettings({ ...key, baseUrl }).baseUrl).toBe(
+      `http:// would send your API key to ${host} unencrypted, readable by anyone on the networks in between. Use https://, or tick the box below if you trust them.`,
+    );
+    expect(readinessProblem({ ...key, baseUrl })).toMatch(/plain http:\/\/.*not agreed to/);
+    const agreed = { ...key, baseUrl, plainHttpOrigin: new URL(baseUrl).origin };
+    expect(validateSettings(agreed)).toEqual({});
+    expect(readinessProblem(agreed)).toBeUndefined();
+  });
 
   it('an agreement covers its own origin only, and is dropped when the URL moves elsewhere', () => {
     const agreed = { ...key, baseUrl: 'http://relay.lan:8080', plainHttpOrigin: 'http://relay.lan:8080' };
@@ -98,4 +114,3 @@ describe('the API key over plain http', () => {
     expect(HOST_PERMISSIONS).not.toContain(originPattern('http://127.0.0.2'));
   });
 });
-

@@ -11,9 +11,7 @@ function decode(chunks: (string | Uint8Array)[]) {
 
 describe('createSsePayloadDecoder', () => {
   it('skips malformed events between good ones and counts them', () => {
-    const { payloads, decoder } = decode([
-      'data: {"n":1}\n\ndata: {"n":\n\ndata: not json\n\ndata: {"n":2}\n\ndata: [DONE]\n\n',
-    ]);
+    const { payloads, decoder } = decode(['data: {"n":1}\n\ndata: {"n":\n\ndata: not json\n\ndata: {"n":2}\n\ndata: [DONE]\n\n']);
     expect(payloads).toEqual([{ n: 1 }, { n: 2 }]);
     expect(decoder.parsed).toBe(2);
     expect(decoder.malformed).toBe(2);

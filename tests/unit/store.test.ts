@@ -72,11 +72,14 @@ describe('ThreadWriter', () => {
     vi.useFakeTimers();
     let now = 0;
     const written: (number | undefined)[] = [];
-    const w = new ThreadWriter(async (items) => {
-      const t = Object.values(items).find((v) => (v as Thread)?.turns) as Thread | undefined;
-      if (t) written.push(t.turns[0]!.progress);
-      await browser.storage.local.set(items);
-    }, () => now);
+    const w = new ThreadWriter(
+      async (items) => {
+        const t = Object.values(items).find((v) => (v as Thread)?.turns) as Thread | undefined;
+        if (t) written.push(t.turns[0]!.progress);
+        await browser.storage.local.set(items);
+      },
+      () => now,
+    );
     await w.load();
     const t = newThread('p', 'sora-2', 'popup');
     await w.put(withProgress(t, 69));
@@ -250,21 +253,27 @@ describe('start-up with what storage holds (fixtures)', () => {
     expect(w.writable).toBe(true);
   });
 
-  it.each(['v1-index-missing', 'v1-index-damaged'])('%s: the index is rebuilt from the thread records, and a new thread joins them', async (name) => {
-    await browser.storage.local.set(fixture(name));
-    const w = new ThreadWriter();
-    await startUp(w);
-    expect(w.entries().map((e) => e.id)).toEqual(ids);
-    expect((await readIndex()).map((e) => e.id)).toEqual(ids);
-    const t = newThread('new', 'sora-2', 'popup', 1764500300000);
-    await w.put(t, { immediate: true, strict: true });
-    expect((await readIndex()).map((e) => e.id)).toEqual([t.id, ...ids]);
-  });
+  it.each(['v1-index-missing', 'v1-index-damaged'])(
+    '%s: the index is rebuilt from the thread records, and a new thread joins them',
+    async (name) => {
+      await browser.storage.local.set(fixture(name));
+      const w = new ThreadWriter();
+      await startUp(w);
+      expect(w.entries().map((e) => e.id)).toEqual(ids);
+      expect((await readIndex()).map((e) => e.id)).toEqual(ids);
+      const t = newThread('new', 'sora-2', 'popup', 1764500300000);
+      await w.put(t, { immediate: true, strict: true });
+      expect((await readIndex()).map((e) => e.id)).toEqual([t.id, ...ids]);
+    },
+  );
 
-  it.each(['v1-index-missing', 'v1-index-damaged'])('%s: a page reads the threads from their records too (never an empty history)', async (name) => {
-    await browser.storage.local.set(fixture(name));
-    expect((await readIndex()).map((e) => e.id)).toEqual(ids);
-  });
+  it.each(['v1-index-missing', 'v1-index-damaged'])(
+    '%s: a page reads the threads from their records too (never an empty history)',
+    async (name) => {
+      await browser.storage.local.set(fixture(name));
+      expect((await readIndex()).map((e) => e.id)).toEqual(ids);
+    },
+  );
 
   it('storage that cannot be read: every write is refused with a clear message and the index is never replaced', async () => {
     await browser.storage.local.set(fixture('v1-intact'));
@@ -276,7 +285,9 @@ describe('start-up with what storage holds (fixtures)', () => {
     expect(w.writable).toBe(false);
     const t = newThread('after a failed start', 'sora-2', 'popup', 1764500300000);
     await expect(w.put(t, { immediate: true, strict: true })).rejects.toThrow(HistoryUnavailableError);
-    await expect(w.put(t, { immediate: true })).rejects.toThrow(/history could not be read \(IO error: database is locked\).*nothing stored was changed/);
+    await expect(w.put(t, { immediate: true })).rejects.toThrow(
+      /history could not be read \(IO error: database is locked\).*nothing stored was changed/,
+    );
     await expect(w.update('thr_fx1', (x) => ({ ...x, title: 'renamed' }))).rejects.toThrow(HistoryUnavailableError);
     await expect(w.remove('thr_fx1')).rejects.toThrow(HistoryUnavailableError);
     expect(await browser.storage.local.get(null)).toEqual(before);
@@ -302,7 +313,9 @@ describe('start-up with what storage holds (fixtures)', () => {
     expect(w.writable).toBe(false);
     // Its records are still there to read.
     expect((await w.get('thr_fx2'))?.title).toBe('a fox in fresh snow');
-    await expect(w.put(newThread('x', 'sora-2', 'popup'), { immediate: true, strict: true })).rejects.toThrow(/newer version of Sora Threads/);
+    await expect(w.put(newThread('x', 'sora-2', 'popup'), { immediate: true, strict: true })).rejects.toThrow(
+      /newer version of Sora Threads/,
+    );
     await expect(w.update('thr_fx2', (x) => ({ ...x, title: 'renamed' }))).rejects.toThrow(/newer version/);
     await expect(w.remove('thr_fx2')).rejects.toThrow(/newer version/);
     expect(await browser.storage.local.get(null)).toEqual(before);

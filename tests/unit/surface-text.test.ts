@@ -44,7 +44,10 @@ describe('format', () => {
 
 describe('Test connection, in words', () => {
   it('says which field to fix', () => {
-    expect(describeConnection({ ok: true, models: ['sora-2', 'sora-2-pro'] })).toEqual({ ok: true, title: 'Connection OK. 2 models found.' });
+    expect(describeConnection({ ok: true, models: ['sora-2', 'sora-2-pro'] })).toEqual({
+      ok: true,
+      title: 'Connection OK. 2 models found.',
+    });
     expect(describeConnection({ ok: true, models: [] }).title).toMatch(/listed no models/);
     expect(describeConnection({ ok: false, kind: 'auth', message: 'HTTP 401: Invalid API key' })).toEqual({
       ok: false,

@@ -195,16 +195,10 @@ const cases: [fixture: string, expected: TaskSnapshot][] = [
       failure: '视频生成超时，本次不扣费',
     },
   ],
-  [
-    'failed-error-block-only.md',
-    { phase: 'failed', failure: 'Your prompt was flagged by our safety system' },
-  ],
+  ['failed-error-block-only.md', { phase: 'failed', failure: 'Your prompt was flagged by our safety system' }],
   ['partial-echo-only.md', { echo: FOX_PORTRAIT }],
   ['partial-echo-unterminated.md', {}],
-  [
-    'partial-echo-unterminated-parseable.md',
-    { echo: { prompt: '一只在雪地里奔跑的狐狸', orientation: 'landscape' } },
-  ],
+  ['partial-echo-unterminated-parseable.md', { echo: { prompt: '一只在雪地里奔跑的狐狸', orientation: 'landscape' } }],
   [
     'partial-queued.md',
     {
@@ -316,7 +310,9 @@ describe('parseTaskReport: one fixture per relay variant', () => {
   });
 
   it('has a table row for every fixture file', () => {
-    const files = readdirSync(REPORTS).filter((f) => f.endsWith('.md')).sort();
+    const files = readdirSync(REPORTS)
+      .filter((f) => f.endsWith('.md'))
+      .sort();
     expect(cases.map(([f]) => f).sort()).toEqual(files);
   });
 });
@@ -474,22 +470,40 @@ describe('parseTaskReport on the shapes real relays send', () => {
     const reasoning = '**Video Generation Progress**: 30% (running)\n**Video Generation Progress**: 72% (running)\n';
     expect(parseTaskReport('', { reasoning })).toEqual({ phase: 'generating', progress: 72 });
     const content = "```html\n<video src='https://cdn.example.com/tmp/a1.mp4' controls></video>\n```";
-    expect(parseTaskReport(content, { reasoning })).toEqual({ phase: 'completed', progress: 100, videoUrl: 'https://cdn.example.com/tmp/a1.mp4' });
+    expect(parseTaskReport(content, { reasoning })).toEqual({
+      phase: 'completed',
+      progress: 100,
+      videoUrl: 'https://cdn.example.com/tmp/a1.mp4',
+    });
   });
 
   it('reads <video> with either quote, attributes in any order, a raw & and &amp; in the URL, and a poster (flow2api, grok2api)', () => {
-    const raw = "<video src='https://storage.example.com/v.mp4?X-Sig=a&Expires=1' data-media-id='m1' controls style='max-width:100%'></video>";
+    const raw =
+      "<video src='https://storage.example.com/v.mp4?X-Sig=a&Expires=1' data-media-id='m1' controls style='max-width:100%'></video>";
     expect(parseTaskReport(raw).videoUrl).toBe('https://storage.example.com/v.mp4?X-Sig=a&Expires=1');
     const swapped = '<video controls poster="https://cdn.example.com/p.jpg" src="https://cdn.example.com/v?id=1&amp;t=2"></video>';
-    expect(parseTaskReport(swapped)).toMatchObject({ videoUrl: 'https://cdn.example.com/v?id=1&t=2', previewUrl: 'https://cdn.example.com/p.jpg' });
-    const source = '<video controls>\n<source src="https://cdn.example.com/s.webm" type="video/webm">\n</video>\n<img src="https://cdn.example.com/s.png">';
-    expect(parseTaskReport(source)).toMatchObject({ videoUrl: 'https://cdn.example.com/s.webm', previewUrl: 'https://cdn.example.com/s.png' });
+    expect(parseTaskReport(swapped)).toMatchObject({
+      videoUrl: 'https://cdn.example.com/v?id=1&t=2',
+      previewUrl: 'https://cdn.example.com/p.jpg',
+    });
+    const source =
+      '<video controls>\n<source src="https://cdn.example.com/s.webm" type="video/webm">\n</video>\n<img src="https://cdn.example.com/s.png">';
+    expect(parseTaskReport(source)).toMatchObject({
+      videoUrl: 'https://cdn.example.com/s.webm',
+      previewUrl: 'https://cdn.example.com/s.png',
+    });
   });
 
   it('resolves links relative to the relay and takes a lone URL answer as the video (grok2api)', () => {
-    expect(parseTaskReport('/v1/files/video?id=abc123', { baseUrl: BASE }).videoUrl).toBe('https://relay.example.com/v1/files/video?id=abc123');
-    expect(parseTaskReport('<video controls src="/v1/files/video?id=x"></video>', { baseUrl: BASE }).videoUrl).toBe('https://relay.example.com/v1/files/video?id=x');
-    expect(parseTaskReport('https://assets.example.com/gen/abc/generated_video\n').videoUrl).toBe('https://assets.example.com/gen/abc/generated_video');
+    expect(parseTaskReport('/v1/files/video?id=abc123', { baseUrl: BASE }).videoUrl).toBe(
+      'https://relay.example.com/v1/files/video?id=abc123',
+    );
+    expect(parseTaskReport('<video controls src="/v1/files/video?id=x"></video>', { baseUrl: BASE }).videoUrl).toBe(
+      'https://relay.example.com/v1/files/video?id=x',
+    );
+    expect(parseTaskReport('https://assets.example.com/gen/abc/generated_video\n').videoUrl).toBe(
+      'https://assets.example.com/gen/abc/generated_video',
+    );
     // Without a base a relative link is not a link; protocol-relative ones never are.
     expect(parseTaskReport('/v1/files/video?id=abc123').videoUrl).toBeUndefined();
     expect(parseTaskReport('//evil.example.com/v.mp4', { baseUrl: BASE }).videoUrl).toBeUndefined();
@@ -543,7 +557,13 @@ describe('parseTaskReport on the shapes real relays send', () => {
   });
 
   it('stays linear on 1 MB of hostile tags and lone-URL look-alikes', () => {
-    const junk = ['<video src="'.repeat(40_000), "<video src='x' ".repeat(40_000), '<img '.repeat(60_000), '/'.repeat(200_000), `see https://a${'.,'.repeat(150_000)}x`].join('\n');
+    const junk = [
+      '<video src="'.repeat(40_000),
+      "<video src='x' ".repeat(40_000),
+      '<img '.repeat(60_000),
+      '/'.repeat(200_000),
+      `see https://a${'.,'.repeat(150_000)}x`,
+    ].join('\n');
     expect(junk.length).toBeGreaterThan(1_000_000);
     // A quadratic scan would run into the test's timeout here; the bench measures the growth.
     const snap = parseTaskReport(junk, { baseUrl: BASE, reasoning: junk });

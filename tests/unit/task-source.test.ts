@@ -1,13 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { RelayError } from '@/utils/relay/errors';
-import { followTaskSource, MAX_TASK_SOURCE_BYTES, readTaskSource, type FollowOptions, type TaskSourceState } from '@/utils/chat/task-source';
+import {
+  followTaskSource,
+  MAX_TASK_SOURCE_BYTES,
+  readTaskSource,
+  type FollowOptions,
+  type TaskSourceState,
+} from '@/utils/chat/task-source';
 
 const SRC = 'https://relay.test/tasks/task_1.json';
 const VIDEO = 'https://files.test/task_1.mp4';
 const GIF = 'https://files.test/task_1.gif';
 
 const json = (value: unknown, init: ResponseInit = {}) =>
-  new Response(typeof value === 'string' ? value : JSON.stringify(value), { status: 200, headers: { 'Content-Type': 'application/json' }, ...init });
+  new Response(typeof value === 'string' ? value : JSON.stringify(value), {
+    status: 200,
+    headers: { 'Content-Type': 'application/json' },
+    ...init,
+  });
 
 type Answer = Response | Error | (() => Response | Promise<Response>);
 
@@ -42,16 +52,26 @@ function virtual(extra: Partial<FollowOptions> = {}) {
   return { opts, delays, updates, advance: (ms: number) => (now += ms) };
 }
 
-const processing = (progress: number) => json({ id: 'task_1', status: 'processing', progress, url: null, gif_url: null, data: null, failure_reason: null });
+const processing = (progress: number) =>
+  json({ id: 'task_1', status: 'processing', progress, url: null, gif_url: null, data: null, failure_reason: null });
 const queued = () => json({ id: 'task_1', status: 'queued', progress: 0, url: null, gif_url: null, data: null, failure_reason: null });
-const completed = () => json({ id: 'task_1', status: 'completed', progress: 100, url: VIDEO, gif_url: GIF, data: { url: VIDEO }, failure_reason: null });
+const completed = () =>
+  json({ id: 'task_1', status: 'completed', progress: 100, url: VIDEO, gif_url: GIF, data: { url: VIDEO }, failure_reason: null });
 
 describe('readTaskSource', () => {
   it('reads the relay fields: status, progress, url, gif_url, data.url, failure_reason', () => {
     expect(readTaskSource({ status: 'queued', progress: 0 })).toEqual({ status: 'queued', progress: 0 });
     expect(readTaskSource({ status: 'processing', progress: 44 })).toEqual({ status: 'generating', progress: 44 });
-    expect(readTaskSource({ status: 'completed', url: VIDEO, gif_url: GIF })).toEqual({ status: 'completed', progress: 100, videoUrl: VIDEO, previewUrl: GIF });
-    expect(readTaskSource({ status: 'succeeded', url: null, data: { url: VIDEO } })).toMatchObject({ status: 'completed', videoUrl: VIDEO });
+    expect(readTaskSource({ status: 'completed', url: VIDEO, gif_url: GIF })).toEqual({
+      status: 'completed',
+      progress: 100,
+      videoUrl: VIDEO,
+      previewUrl: GIF,
+    });
+    expect(readTaskSource({ status: 'succeeded', url: null, data: { url: VIDEO } })).toMatchObject({
+      status: 'completed',
+      videoUrl: VIDEO,
+    });
     expect(readTaskSource({ status: 'failed', failure_reason: 'content policy' })).toEqual({ status: 'failed', failure: 'content policy' });
     expect(readTaskSource({ status: 'FAILED' })).toMatchObject({ status: 'failed', failure: 'The generation failed.' });
   });
@@ -66,7 +86,10 @@ describe('readTaskSource', () => {
       sid: 's_abc',
     });
     expect(readTaskSource({ status: '生成中', progress: 12 })).toMatchObject({ status: 'generating' });
-    expect(readTaskSource({ status: 'error', error: { message: 'upstream 502' } })).toMatchObject({ status: 'failed', failure: 'upstream 502' });
+    expect(readTaskSource({ status: 'error', error: { message: 'upstream 502' } })).toMatchObject({
+      status: 'failed',
+      failure: 'upstream 502',
+    });
     // No status word, but a link: still usable.
     expect(readTaskSource({ url: VIDEO })).toMatchObject({ status: 'unknown', videoUrl: VIDEO });
   });
@@ -177,7 +200,10 @@ describe('followTaskSource', () => {
     const src = fakeSource([down, down, down, down, down, down, processing(20), down]);
     const v = virtual({ fetch: src.fetch, maxFailingMs: 5 * 60_000 });
     const r = await followTaskSource(SRC, v.opts);
-    expect(r).toEqual({ outcome: 'lost', reason: 'every request to the task source failed for 5 min (the task source could not be reached)' });
+    expect(r).toEqual({
+      outcome: 'lost',
+      reason: 'every request to the task source failed for 5 min (the task source could not be reached)',
+    });
     const total = v.delays.reduce((a, b) => a + b, 0);
     const afterAnswer = v.delays.slice(7).reduce((a, b) => a + b, 0);
     expect(afterAnswer).toBeGreaterThanOrEqual(5 * 60_000 - 15_000);
@@ -226,7 +252,9 @@ describe('followTaskSource', () => {
 
     const ctrl2 = new AbortController();
     const hanging = ((_u: string, init: RequestInit) =>
-      new Promise((_, reject) => init.signal!.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))))) as unknown as typeof fetch;
+      new Promise((_, reject) =>
+        init.signal!.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))),
+      )) as unknown as typeof fetch;
     const fetching = followTaskSource(SRC, { fetch: hanging, signal: ctrl2.signal });
     ctrl2.abort();
     await expect(fetching).rejects.toBeInstanceOf(RelayError);

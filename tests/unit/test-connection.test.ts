@@ -23,7 +23,11 @@ async function serve(answer: (url: string) => { status: number; headers?: Record
 
 describe('testConnection', () => {
   it('lists the models with the key sent to the relay itself', async () => {
-    const relay = await serve(() => ({ status: 200, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ data: [{ id: 'sora-2' }, { id: 'veo-3' }] }) }));
+    const relay = await serve(() => ({
+      status: 200,
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ data: [{ id: 'sora-2' }, { id: 'veo-3' }] }),
+    }));
     // A relay that answers every path with the model list tells nothing about video jobs.
     expect(await testConnection(relay.url, 'sk-1')).toEqual({ ok: true, models: ['sora-2', 'veo-3'], videos: 'unknown' });
     expect(relay.seen.map((r) => [r.url, r.headers.authorization]).sort()).toEqual([
@@ -36,18 +40,28 @@ describe('testConnection', () => {
     const elsewhere = await serve(() => ({ status: 200, headers: { 'Content-Type': 'application/json' }, body: '{"data":[]}' }));
     const relay = await serve(() => ({ status: 302, headers: { Location: `${elsewhere.url}/collect` } }));
     const r = await testConnection(relay.url, 'sk-secret-1');
-    expect(r).toEqual({ ok: false, kind: 'not-found', message: expect.stringContaining('answered with a redirect to another address; the API key is not sent on') });
+    expect(r).toEqual({
+      ok: false,
+      kind: 'not-found',
+      message: expect.stringContaining('answered with a redirect to another address; the API key is not sent on'),
+    });
     expect(elsewhere.seen).toEqual([]);
   });
 
   it.each([
     ['new-api', 400, '{"code":"task_not_exist","message":"task_not_exist","data":null}'],
-    ['grok2api', 400, '{"error":{"message":"Video \'sora-threads-probe\' not found","type":"invalid_request_error","code":"invalid_value","param":"video_id"}}'],
+    [
+      'grok2api',
+      400,
+      '{"error":{"message":"Video \'sora-threads-probe\' not found","type":"invalid_request_error","code":"invalid_value","param":"video_id"}}',
+    ],
     ['xai', 404, '{"error":{"code":"response_not_found","message":"Response 不存在或已过期","param":null,"type":"invalid_request_error"}}'],
     ['absent', 404, '404 page not found'],
   ] as const)('tells which Videos API the relay serves without creating anything: %s', async (flavour, status, body) => {
     const relay = await serve((url) =>
-      url === '/v1/models' ? { status: 200, headers: { 'Content-Type': 'application/json' }, body: '{"data":[]}' } : { status, headers: { 'Content-Type': 'application/json' }, body },
+      url === '/v1/models'
+        ? { status: 200, headers: { 'Content-Type': 'application/json' }, body: '{"data":[]}' }
+        : { status, headers: { 'Content-Type': 'application/json' }, body },
     );
     expect(await testConnection(relay.url, 'sk-1')).toMatchObject({ ok: true, videos: flavour });
     expect(relay.seen.map((r) => r.method)).toEqual(['GET', 'GET']);

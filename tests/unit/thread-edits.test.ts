@@ -11,7 +11,13 @@ describe('thread edits', () => {
 
   it('an undo brings the record back checked: only http(s) links, and nothing left "running"', () => {
     const t = newThread('a cow', 'sora-2', 'popup', 1000);
-    t.turns[0] = { ...t.turns[0]!, status: 'generating', videoUrl: 'javascript:alert(1)', taskPageUrl: 'https://relay.test/t/1', previewUrl: 'data:image/png;base64,AA' };
+    t.turns[0] = {
+      ...t.turns[0]!,
+      status: 'generating',
+      videoUrl: 'javascript:alert(1)',
+      taskPageUrl: 'https://relay.test/t/1',
+      previewUrl: 'data:image/png;base64,AA',
+    };
     const back = restored(t, 9000);
     expect(back.turns[0]).toMatchObject({ status: 'cancelled', finishedAt: 9000, taskPageUrl: 'https://relay.test/t/1' });
     expect(back.turns[0]!.videoUrl).toBeUndefined();

@@ -11,7 +11,10 @@ const turn = (over: Partial<Turn>): Turn => ({
 });
 
 describe('buildMessages (continuous modification)', () => {
-  const t1 = turn({ prompt: 'a cow dancing', content: '```json\n{"prompt":"a cow dancing"}\n```\n> sid: s_1\n[视频文件](https://v/1.mp4)' });
+  const t1 = turn({
+    prompt: 'a cow dancing',
+    content: '```json\n{"prompt":"a cow dancing"}\n```\n> sid: s_1\n[视频文件](https://v/1.mp4)',
+  });
   const failed = turn({ prompt: 'make it blue', status: 'failed', content: '生成失败' });
   const cancelled = turn({ prompt: 'zoom', status: 'cancelled', content: '> 排队中' });
   const t2 = turn({ prompt: 'add a halo', content: '> sid: s_2\n[视频文件](https://v/2.mp4)' });
@@ -59,7 +62,13 @@ describe('titles and snapshots', () => {
   it('folds a snapshot without losing links learned earlier or moving progress back', () => {
     const t = turn({ status: 'generating', progress: 60, taskSourceUrl: 'https://r/t.json' });
     const next = applySnapshot(t, { phase: 'generating', progress: 40, taskId: 'task_1' }, 'text');
-    expect(next).toMatchObject({ status: 'generating', progress: 60, taskId: 'task_1', taskSourceUrl: 'https://r/t.json', content: 'text' });
+    expect(next).toMatchObject({
+      status: 'generating',
+      progress: 60,
+      taskId: 'task_1',
+      taskSourceUrl: 'https://r/t.json',
+      content: 'text',
+    });
   });
 
   it('a turn whose request left becomes queued before the relay says anything', () => {

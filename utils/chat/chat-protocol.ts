@@ -169,7 +169,8 @@ function fieldsOf(turn: Turn): Partial<Turn> {
 function settle(turn: Turn, snap: TaskSnapshot, outcome: TurnError | 'cancelled' | undefined): TurnEnd {
   if (outcome === 'cancelled') return { status: 'cancelled' };
   if (outcome) return { status: 'failed', error: outcome };
-  if (snap.phase === 'failed') return { status: 'failed', error: { kind: 'generation', message: snap.failure ?? words('generationFailed') } };
+  if (snap.phase === 'failed')
+    return { status: 'failed', error: { kind: 'generation', message: snap.failure ?? words('generationFailed') } };
   if (snap.videoUrl) return { status: 'completed' };
   return { status: 'failed', error: { kind: 'protocol', message: words(turn.content ? 'endedNoLink' : 'endedEmpty') } };
 }
@@ -249,14 +250,22 @@ async function follow(deps: ChatProtocolDeps, run: TurnRun, reason: ResumeReason
       },
     };
   }
-  if (result.outcome === 'failed') return { status: 'failed', error: { kind: 'generation', message: result.failure, serverMessage: result.failure } };
+  if (result.outcome === 'failed')
+    return { status: 'failed', error: { kind: 'generation', message: result.failure, serverMessage: result.failure } };
   if (blocked)
     return {
       status: 'interrupted',
-      error: { kind: 'interrupted', message: words('lost_access', { host: new URL(blocked).host, task: taskIdText(current) }), needsAccess: blocked },
+      error: {
+        kind: 'interrupted',
+        message: words('lost_access', { host: new URL(blocked).host, task: taskIdText(current) }),
+        needsAccess: blocked,
+      },
     };
   const why = redactSecret(result.reason, relay.apiKey);
-  return { status: 'interrupted', error: { kind: 'interrupted', message: words('lost_following', { reason: why, task: taskIdText(current) }) } };
+  return {
+    status: 'interrupted',
+    error: { kind: 'interrupted', message: words('lost_following', { reason: why, task: taskIdText(current) }) },
+  };
 }
 
 /** " Its task id is …" for the sentences that tell a user how to find a lost job on the relay. */

@@ -49,8 +49,7 @@ export interface TaskSnapshot {
 const TERMINAL: ReadonlySet<ReportPhase> = new Set<ReportPhase>(['completed', 'failed']);
 
 /** `[label](url)` / `![alt](url)`, optional `<url>` and `"title"`; bounded, no nested quantifiers. */
-const LINK_RE =
-  /(!?)\[([^[\]\n]{0,1000})\]\(\s{0,20}<?([^\s()<>]{1,8192})>?(?:\s{1,20}(?:"[^"\n]{0,1000}"|'[^'\n]{0,1000}'))?\s{0,20}\)/g;
+const LINK_RE = /(!?)\[([^[\]\n]{0,1000})\]\(\s{0,20}<?([^\s()<>]{1,8192})>?(?:\s{1,20}(?:"[^"\n]{0,1000}"|'[^'\n]{0,1000}'))?\s{0,20}\)/g;
 /** Bare URLs are removed from the phrase so words inside them (…/failed/…, ?status=done) don't count. */
 const BARE_URL_RE = /https?:\/\/\S*/gi;
 /** Punctuation that ends a sentence around a bare URL rather than belonging to it. */
@@ -180,7 +179,7 @@ const NUMBER_RE = /\d+(?:\.\d+)?( *%)?/g;
 function numbersIn(s: string, from: number): Nums {
   const out: Nums = {};
   NUMBER_RE.lastIndex = from;
-  for (let m; (m = NUMBER_RE.exec(s)); ) {
+  for (let m; (m = NUMBER_RE.exec(s));) {
     const digits = m[0].length - (m[1]?.length ?? 0);
     const num: Num = { value: Number(m[0].slice(0, digits)), end: m.index + digits };
     out.beforeLast = out.last;
@@ -384,11 +383,7 @@ class ReportScanner {
     }
 
     const lower = phrase.toLowerCase();
-    const keyword = Math.max(
-      lower.lastIndexOf('进度'),
-      lower.lastIndexOf('進度'),
-      lower.lastIndexOf('progress'),
-    );
+    const keyword = Math.max(lower.lastIndexOf('进度'), lower.lastIndexOf('進度'), lower.lastIndexOf('progress'));
     let progress: number | undefined;
     let progressLine = keyword !== -1;
     if (keyword !== -1) {
@@ -397,11 +392,7 @@ class ReportScanner {
       let last = nums.last;
       // The number the text ends on may still be growing (`36..4` → `36..44`): wait for it.
       // (`45.` may become `45.5`, so a single trailing dot does not end it either.)
-      if (
-        last &&
-        open &&
-        (last.end === phrase.length || (last.end === phrase.length - 1 && phrase.endsWith('.')))
-      ) {
+      if (last && open && (last.end === phrase.length || (last.end === phrase.length - 1 && phrase.endsWith('.')))) {
         last = nums.beforeLast;
       }
       if (last) progress = last.value;
@@ -481,7 +472,7 @@ class ReportScanner {
       this.reportSeen = true;
       const isImg = tag.toLowerCase() === 'img';
       ATTR_RE.lastIndex = 0;
-      for (let m; (m = ATTR_RE.exec(attrs)); ) {
+      for (let m; (m = ATTR_RE.exec(attrs));) {
         const url = decodeEntities(m[2] ?? m[3] ?? m[4] ?? '');
         if (m[1]?.toLowerCase() === 'poster' || isImg) this.keep('previewUrl', url);
         else this.keep(IMAGE_EXT.has(urlExtension(url)) ? 'previewUrl' : 'videoUrl', url);

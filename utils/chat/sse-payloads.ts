@@ -112,7 +112,7 @@ export function createSsePayloadDecoder(
   const errorCtor = Error as { stackTraceLimit?: number };
   const feed = (text: string): void => {
     const limit = errorCtor.stackTraceLimit;
-    if (typeof limit !== 'number') return parser.feed(text);
+    if (typeof limit !== 'number') { parser.feed(text); return; }
     errorCtor.stackTraceLimit = 0;
     try {
       parser.feed(text);
@@ -157,5 +157,5 @@ function endsLikeJsonValue(data: string): boolean {
   let i = data.length - 1;
   while (i >= 0 && data.charCodeAt(i) <= 32) i--;
   const last = data.charCodeAt(i);
-  return last === 125 /* } */ || last === 93 /* ] */;
+  return last === 125 /* } */ || last === 93; /* ] */
 }

@@ -77,14 +77,53 @@ export const MAX_TASK_SOURCE_BYTES = 256 * 1024;
 const MAX_URL_CHARS = 8192;
 const MAX_FAILURE_CHARS = 500;
 
-const COMPLETED = new Set(['completed', 'complete', 'succeeded', 'succeed', 'success', 'successful', 'done', 'finished', 'finish', 'ready', 'ok']);
-const FAILED = new Set(['failed', 'fail', 'failure', 'error', 'errored', 'cancelled', 'canceled', 'rejected', 'expired', 'timeout', 'timed_out', 'aborted', 'blocked']);
-const GENERATING = new Set(['processing', 'in_progress', 'inprogress', 'running', 'generating', 'started', 'rendering', 'progress', 'active']);
+const COMPLETED = new Set([
+  'completed',
+  'complete',
+  'succeeded',
+  'succeed',
+  'success',
+  'successful',
+  'done',
+  'finished',
+  'finish',
+  'ready',
+  'ok',
+]);
+const FAILED = new Set([
+  'failed',
+  'fail',
+  'failure',
+  'error',
+  'errored',
+  'cancelled',
+  'canceled',
+  'rejected',
+  'expired',
+  'timeout',
+  'timed_out',
+  'aborted',
+  'blocked',
+]);
+const GENERATING = new Set([
+  'processing',
+  'in_progress',
+  'inprogress',
+  'running',
+  'generating',
+  'started',
+  'rendering',
+  'progress',
+  'active',
+]);
 const QUEUED = new Set(['queued', 'queue', 'queuing', 'queueing', 'pending', 'waiting', 'submitted', 'created', 'not_started', 'new']);
 
 function statusOf(raw: unknown): TaskSourceStatus | undefined {
   if (typeof raw !== 'string' || raw.length > 100) return undefined;
-  const s = raw.trim().toLowerCase().replace(/[\s-]+/g, '_');
+  const s = raw
+    .trim()
+    .toLowerCase()
+    .replace(/[\s-]+/g, '_');
   if (COMPLETED.has(s)) return 'completed';
   if (FAILED.has(s)) return 'failed';
   if (GENERATING.has(s)) return 'generating';
@@ -110,10 +149,11 @@ function urlOf(raw: unknown): string | undefined {
 }
 
 function firstUrl(records: Record<string, unknown>[], keys: readonly string[]): string | undefined {
-  for (const r of records) for (const k of keys) {
-    const u = urlOf(r[k]);
-    if (u) return u;
-  }
+  for (const r of records)
+    for (const k of keys) {
+      const u = urlOf(r[k]);
+      if (u) return u;
+    }
   return undefined;
 }
 
@@ -146,7 +186,16 @@ export function readTaskSource(value: unknown): TaskSourceState | { invalid: str
     if (status) break;
   }
   const videoUrl = firstUrl(layers, ['video_url', 'videoUrl', 'url', 'video', 'download_url', 'output_url']);
-  const previewUrl = firstUrl(layers, ['gif_url', 'preview_url', 'previewUrl', 'thumbnail_url', 'thumbnail', 'cover_url', 'cover', 'image_url']);
+  const previewUrl = firstUrl(layers, [
+    'gif_url',
+    'preview_url',
+    'previewUrl',
+    'thumbnail_url',
+    'thumbnail',
+    'cover_url',
+    'cover',
+    'image_url',
+  ]);
   let progress: number | undefined;
   for (const layer of layers) {
     progress = progressOf(layer.progress) ?? progressOf(layer.percent) ?? progressOf(layer.progress_pct);
@@ -177,8 +226,7 @@ export function readTaskSource(value: unknown): TaskSourceState | { invalid: str
 }
 
 type PollAnswer =
-  | { ok: true; state: TaskSourceState }
-  | { ok: false; hard: boolean; reason: string; retryAfterMs?: number; network?: boolean };
+  { ok: true; state: TaskSourceState } | { ok: false; hard: boolean; reason: string; retryAfterMs?: number; network?: boolean };
 
 async function readBodyLimited(res: Response, limit: number): Promise<string | undefined> {
   const declared = Number(res.headers.get('content-length'));
@@ -201,7 +249,13 @@ async function readBodyLimited(res: Response, limit: number): Promise<string | u
   }
 }
 
-async function pollOnce(url: string, doFetch: typeof fetch, signal: AbortSignal, timeoutMs: number, now: () => number): Promise<PollAnswer> {
+async function pollOnce(
+  url: string,
+  doFetch: typeof fetch,
+  signal: AbortSignal,
+  timeoutMs: number,
+  now: () => number,
+): Promise<PollAnswer> {
   const ctrl = new AbortController();
   const onAbort = () => ctrl.abort();
   signal.addEventListener('abort', onAbort, { once: true });
@@ -252,7 +306,7 @@ async function pollOnce(url: string, doFetch: typeof fetch, signal: AbortSignal,
 
 export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(cancelled());
+    if (signal?.aborted) { reject(cancelled()); return; }
     const onAbort = () => {
       clearTimeout(timer);
       reject(cancelled());
@@ -310,8 +364,7 @@ export async function followTaskSource(rawUrl: string, opts: FollowOptions = {})
         return { outcome: 'completed', state: { ...state, status: 'completed', progress: 100, videoUrl: state.videoUrl } };
       if (state.status === 'completed') {
         completedWithoutLink++;
-        if (completedWithoutLink >= maxCompletedWithoutLink)
-          return { outcome: 'lost', reason: t('src_noVideoLink') };
+        if (completedWithoutLink >= maxCompletedWithoutLink) return { outcome: 'lost', reason: t('src_noVideoLink') };
       }
       const moved = !last || last.status !== state.status;
       await opts.onUpdate?.(state);
@@ -320,7 +373,8 @@ export async function followTaskSource(rawUrl: string, opts: FollowOptions = {})
     } else {
       lastProblem = answer.reason;
       if (answer.hard && ++hardErrors >= maxHardErrors) return { outcome: 'lost', reason: answer.reason };
-      if (await opts.onFailure?.({ reason: answer.reason, network: answer.network === true })) return { outcome: 'lost', reason: answer.reason };
+      if (await opts.onFailure?.({ reason: answer.reason, network: answer.network === true }))
+        return { outcome: 'lost', reason: answer.reason };
       failingSince ??= now();
       if (now() - failingSince >= maxFailingMs)
         return { outcome: 'lost', reason: t('src_keptFailing', { d: durationWords(maxFailingMs), reason: answer.reason }) };

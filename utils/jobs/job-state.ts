@@ -31,7 +31,10 @@ const MAX_REASON_CHARS = 500;
 
 function phaseOf(raw: unknown): JobPhase | undefined {
   if (typeof raw !== 'string') return undefined;
-  const word = raw.trim().toLowerCase().replace(/[\s-]+/g, '_');
+  const word = raw
+    .trim()
+    .toLowerCase()
+    .replace(/[\s-]+/g, '_');
   if (COMPLETED.has(word)) return 'completed';
   if (FAILED.has(word)) return 'failed';
   if (GENERATING.has(word)) return 'generating';

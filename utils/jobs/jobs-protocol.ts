@@ -26,7 +26,11 @@ export interface JobsProtocolOptions {
  * queue, and a stopped worker picks it up by id without ever creating it again.
  */
 export function jobsProtocol(opts: JobsProtocolOptions = {}): Protocol {
-  const access = (relay: RelayAccess): VideosRelay => ({ baseUrl: relay.baseUrl, apiKey: relay.apiKey, ...(opts.fetch && { fetch: opts.fetch }) });
+  const access = (relay: RelayAccess): VideosRelay => ({
+    baseUrl: relay.baseUrl,
+    apiKey: relay.apiKey,
+    ...(opts.fetch && { fetch: opts.fetch }),
+  });
 
   async function follow(run: TurnRun, jobId: string): Promise<TurnEnd> {
     run.detach();
@@ -46,11 +50,17 @@ export function jobsProtocol(opts: JobsProtocolOptions = {}): Protocol {
     });
     if (result.outcome === 'completed') {
       const { videoUrl, expiresAt } = result.state;
-      return { status: 'completed', turn: { progress: 100, ...(videoUrl && { videoUrl }), ...(expiresAt && { expiresAt: expiresAt * 1000 }) } };
+      return {
+        status: 'completed',
+        turn: { progress: 100, ...(videoUrl && { videoUrl }), ...(expiresAt && { expiresAt: expiresAt * 1000 }) },
+      };
     }
     if (result.outcome === 'failed') {
       const reason = result.state.failure;
-      return { status: 'failed', error: { kind: 'generation', message: reason ?? t('jobs_failedNoReason'), ...(reason && { serverMessage: reason }) } };
+      return {
+        status: 'failed',
+        error: { kind: 'generation', message: reason ?? t('jobs_failedNoReason'), ...(reason && { serverMessage: reason }) },
+      };
     }
     return { status: 'interrupted', error: { kind: 'interrupted', message: t('jobs_lost', { reason: result.reason, id: jobId }) } };
   }

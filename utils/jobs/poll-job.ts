@@ -64,7 +64,8 @@ export async function pollJob(relay: VideosRelay, id: string, opts: PollOptions 
       if (signal.aborted || (error instanceof RelayError && error.kind === 'cancelled')) throw cancelled();
       if (error instanceof JobReadError && error.problem === 'gone') return { outcome: 'lost', reason: t('jobs_gone'), gone: true };
       const message = error instanceof Error ? error.message : String(error);
-      if (error instanceof JobReadError && error.problem === 'auth' && ++authErrors >= maxAuthErrors) return { outcome: 'lost', reason: message };
+      if (error instanceof JobReadError && error.problem === 'auth' && ++authErrors >= maxAuthErrors)
+        return { outcome: 'lost', reason: message };
       problem = message;
       delay = Math.min(maxDelayMs, delay * factor);
     }

@@ -23,7 +23,12 @@ export type VideosFlavour =
 
 const PROBE_ID = 'sora-threads-probe';
 
-export async function probeVideos(baseUrl: string, apiKey: string, fetchFn: typeof fetch = fetch, timeoutMs = 15_000): Promise<VideosFlavour> {
+export async function probeVideos(
+  baseUrl: string,
+  apiKey: string,
+  fetchFn: typeof fetch = fetch,
+  timeoutMs = 15_000,
+): Promise<VideosFlavour> {
   let res: Response;
   try {
     res = await fetchFn(videosUrl(baseUrl, PROBE_ID), {

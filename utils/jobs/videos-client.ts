@@ -202,11 +202,19 @@ export async function remixJob(relay: VideosRelay, id: string, prompt: string, s
 }
 
 /** The download of a finished job with the key (`/content`): a 409 or 400 before it is ready. */
-export async function fetchJobContent(relay: VideosRelay, id: string, init: { signal?: AbortSignal; range?: string } = {}): Promise<Response> {
+export async function fetchJobContent(
+  relay: VideosRelay,
+  id: string,
+  init: { signal?: AbortSignal; range?: string } = {},
+): Promise<Response> {
   const res = await send(
     relay,
     videosUrl(relay.baseUrl, id, 'content'),
-    keyed(relay, { signal: init.signal, accept: 'video/*, application/octet-stream;q=0.9, */*;q=0.1', ...(init.range && { headers: { Range: init.range } }) }),
+    keyed(relay, {
+      signal: init.signal,
+      accept: 'video/*, application/octet-stream;q=0.9, */*;q=0.1',
+      ...(init.range && { headers: { Range: init.range } }),
+    }),
   );
   if (!res.ok && res.status !== 206) throw await failureOf(res, relay);
   return res;

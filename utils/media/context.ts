@@ -74,7 +74,10 @@ export function createMediaContext(options: MediaStoreOptions = {}): MediaContex
     close() {
       const current = connection;
       connection = undefined;
-      void current?.then((opened) => opened.close(), () => undefined);
+      void current?.then(
+        (opened) => opened.close(),
+        () => undefined,
+      );
     },
     chunkSize,
     chunkForm: options.chunkForm ?? 'blob',

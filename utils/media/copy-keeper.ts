@@ -74,7 +74,13 @@ export class CopyKeeper {
     await this.deps.media.evictToFit(await this.deps.capBytes(), { keep }).catch(() => undefined);
   }
 
-  private async copy(thread: Thread, turn: Turn, kind: Extract<CopyKind, 'video' | 'preview'>, sources: MediaSource[], relay: RelayAccess): Promise<void> {
+  private async copy(
+    thread: Thread,
+    turn: Turn,
+    kind: Extract<CopyKind, 'video' | 'preview'>,
+    sources: MediaSource[],
+    relay: RelayAccess,
+  ): Promise<void> {
     const key = copyKey(turn.id, kind);
     const set = (state: LocalCopy, phase = true) =>
       this.deps.update(thread.id, turn.id, (media) => ({ ...media, [kind]: state }), phase).catch(() => undefined);
@@ -111,7 +117,10 @@ export class CopyKeeper {
       : { credentials: 'omit', cache: 'no-store', referrerPolicy: 'no-referrer' };
     let response: Response;
     try {
-      response = await (this.deps.fetch ?? globalThis.fetch)(source.url, resumeFetchInit(partial?.sourceUrl === cleanSourceUrl(source.url) ? partial : undefined, init));
+      response = await (this.deps.fetch ?? globalThis.fetch)(
+        source.url,
+        resumeFetchInit(partial?.sourceUrl === cleanSourceUrl(source.url) ? partial : undefined, init),
+      );
     } catch {
       // A fetch that never got an answer: without a host permission that is CORS refusing it.
       const allowed = source.withKey || (await this.deps.canRead(source.url).catch(() => false));
@@ -123,14 +132,19 @@ export class CopyKeeper {
     }
     let shown = 0;
     try {
-      const record = await this.deps.media.saveFromResponse(key, { turnId: turn.id, threadId: thread.id, kind, sourceUrl: source.url }, response, {
-        onProgress: (stored, total) => {
-          const now = Date.now();
-          if (!total || now - shown < PROGRESS_EVERY_MS) return;
-          shown = now;
-          void set({ state: 'saving', progress: Math.min(99, Math.floor((stored / total) * 100)) }, false);
+      const record = await this.deps.media.saveFromResponse(
+        key,
+        { turnId: turn.id, threadId: thread.id, kind, sourceUrl: source.url },
+        response,
+        {
+          onProgress: (stored, total) => {
+            const now = Date.now();
+            if (!total || now - shown < PROGRESS_EVERY_MS) return;
+            shown = now;
+            void set({ state: 'saving', progress: Math.min(99, Math.floor((stored / total) * 100)) }, false);
+          },
         },
-      });
+      );
       return { ok: true, bytes: record.stored };
     } catch (error) {
       if (error instanceof MediaStoreError) {

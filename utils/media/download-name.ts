@@ -14,7 +14,11 @@ export function sanitizeSegment(raw: string, fallback = 'video'): string {
     .replace(/^[. ]+/, '')
     .replace(/[. ]+$/, '');
   const chars = Array.from(s); // code points: never cut an emoji or a CJK surrogate pair in half
-  if (chars.length > MAX_CHARS) s = chars.slice(0, MAX_CHARS).join('').replace(/[. ]+$/, '');
+  if (chars.length > MAX_CHARS)
+    s = chars
+      .slice(0, MAX_CHARS)
+      .join('')
+      .replace(/[. ]+$/, '');
   if (!s) return fallback;
   return RESERVED.test(s) ? `_${s}` : s;
 }

@@ -45,8 +45,7 @@ export function isQuotaError(err: unknown): boolean {
 /** Any failure as a MediaStoreError: quota errors get kind 'quota', the rest keep `fallback`. */
 export function toMediaError(err: unknown, fallback: MediaErrorKind, what: string): MediaStoreError {
   if (err instanceof MediaStoreError) return err;
-  if (isQuotaError(err))
-    return new MediaStoreError('quota', `${what}: the browser has no more space for local copies`, { cause: err });
+  if (isQuotaError(err)) return new MediaStoreError('quota', `${what}: the browser has no more space for local copies`, { cause: err });
   const detail = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
   return new MediaStoreError(fallback, `${what}: ${detail.slice(0, 300)}`, { cause: err });
 }

@@ -29,7 +29,6 @@ export function parseCopyKey(key: string): ParsedCopyKey | undefined {
     return Number.isSafeInteger(index) ? { turnId: image[1], kind: 'image', index } : undefined;
   }
   const other = /^(.+):(video|preview)$/.exec(key);
-  if (other?.[1] !== undefined && other[2] !== undefined)
-    return { turnId: other[1], kind: other[2] as CopyKind };
+  if (other?.[1] !== undefined && other[2] !== undefined) return { turnId: other[1], kind: other[2] as CopyKind };
   return undefined;
 }

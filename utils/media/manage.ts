@@ -56,11 +56,7 @@ function evictionOrder(a: CopyRecord, b: CopyRecord): number {
  * partial copies another context may still be saving (a chunk within `staleWriteMs`).
  * Returns the removed records, oldest first; fewer than needed when the rest is protected.
  */
-export async function evictToFit(
-  ctx: MediaContext,
-  capBytes: number,
-  options: { keep?: ReadonlySet<string> } = {},
-): Promise<CopyRecord[]> {
+export async function evictToFit(ctx: MediaContext, capBytes: number, options: { keep?: ReadonlySet<string> } = {}): Promise<CopyRecord[]> {
   if (!(capBytes >= 0) || !Number.isFinite(capBytes)) throw new RangeError(`the cap must be a number of bytes, not ${capBytes}`);
   const keep = options.keep ?? new Set<string>();
   const db = await ctx.db();

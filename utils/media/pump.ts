@@ -94,7 +94,7 @@ export async function pumpStream(
       if (signal?.aborted) throw abortedError(signal);
       if (next.done) break;
       const piece = asBytes(next.value);
-      for (let offset = 0; offset < piece.byteLength; ) {
+      for (let offset = 0; offset < piece.byteLength;) {
         buffer ??= new Uint8Array(size);
         const take = Math.min(size - fill, piece.byteLength - offset);
         buffer.set(piece.subarray(offset, offset + take), fill);

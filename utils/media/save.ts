@@ -139,13 +139,5 @@ export async function saveFromResponse(
     // A 200 with nothing in it is a broken link, not an empty video.
     if (session.stored === 0) throw new MediaStoreError('not-media', `the link answered no bytes for a ${meta.kind}`);
   };
-  return runSave(
-    ctx,
-    key,
-    meta,
-    plan,
-    pump,
-    discard,
-    options,
-  );
+  return runSave(ctx, key, meta, plan, pump, discard, options);
 }

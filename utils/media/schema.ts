@@ -35,11 +35,7 @@ export function upgradeMediaDb(db: IDBDatabase, tx: IDBTransaction, oldVersion: 
  * Opens (creating or upgrading) the database. The connection closes itself when another
  * context asks for a newer version, so an updated extension page never waits on an old worker.
  */
-export function openMediaDb(
-  factory: IDBFactory,
-  name = MEDIA_DB_NAME,
-  version = MEDIA_DB_VERSION,
-): Promise<IDBDatabase> {
+export function openMediaDb(factory: IDBFactory, name = MEDIA_DB_NAME, version = MEDIA_DB_VERSION): Promise<IDBDatabase> {
   return new Promise((resolve, reject) => {
     let request: IDBOpenDBRequest;
     try {

@@ -22,9 +22,7 @@ export interface WriteSession {
 }
 
 export type Begin =
-  | { kind: 'write'; session: WriteSession }
-  | { kind: 'existing'; record: CopyRecord }
-  | { kind: 'refused'; error: MediaStoreError };
+  { kind: 'write'; session: WriteSession } | { kind: 'existing'; record: CopyRecord } | { kind: 'refused'; error: MediaStoreError };
 
 function dropChunks(chunks: IDBObjectStore, record: CopyRecord): void {
   for (let index = 0; index < record.chunks; index++) chunks.delete([record.key, index]);

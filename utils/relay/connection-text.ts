@@ -30,7 +30,8 @@ export function describeConnection(r: ConnectionResult, protocol: ProtocolName =
     const n = r.models.length;
     const models = n ? t(pluralKey('conn_ok', n), { n: formatNumber(n) }) : t('conn_ok_none');
     const videos = r.videos && describeVideos(r.videos);
-    if (protocol === 'jobs' && (r.videos === 'absent' || r.videos === 'xai')) return { ok: false, title: t('conn_noJobs'), ...(videos && { detail: videos }) };
+    if (protocol === 'jobs' && (r.videos === 'absent' || r.videos === 'xai'))
+      return { ok: false, title: t('conn_noJobs'), ...(videos && { detail: videos }) };
     return { ok: true, title: models, ...(videos && { detail: videos }) };
   }
   const detail = r.message;

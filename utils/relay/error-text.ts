@@ -1,7 +1,8 @@
 import type { TurnError } from './errors';
 import { t } from '../i18n';
 
-type Kind = 'auth' | 'quota' | 'rate' | 'bad' | 'notfound' | 'server' | 'network' | 'protocol' | 'timeout' | 'generation' | 'interrupted' | 'noremix';
+type Kind =
+  'auth' | 'quota' | 'rate' | 'bad' | 'notfound' | 'server' | 'network' | 'protocol' | 'timeout' | 'generation' | 'interrupted' | 'noremix';
 
 /** Each failure's words: title `err_<kind>`, advice `err_<kind>_do` (both checked by the compiler). */
 const KIND: Record<Exclude<TurnError['kind'], 'cancelled'>, Kind> = {

@@ -88,7 +88,17 @@ export function redactSecret(text: string, secret: string | undefined): string {
 }
 
 /** Turn fields that are ours, not the relay's: left as they are. */
-const OWN_TURN_FIELDS: ReadonlySet<string> = new Set(['id', 'prompt', 'status', 'createdAt', 'startedAt', 'finishedAt', 'progress', 'resume', 'images']);
+const OWN_TURN_FIELDS: ReadonlySet<string> = new Set([
+  'id',
+  'prompt',
+  'status',
+  'createdAt',
+  'startedAt',
+  'finishedAt',
+  'progress',
+  'resume',
+  'images',
+]);
 
 /**
  * A turn with every key hidden from what the relay sent into it (its answer, links, ids, failure
@@ -123,4 +133,3 @@ function redactValue(value: unknown, keys: readonly string[]): unknown {
   }
   return value;
 }
-

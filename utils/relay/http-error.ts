@@ -59,7 +59,14 @@ export function readServerError(body: string): ServerErrorInfo {
   if (text.startsWith('<')) {
     // Every class stops at the next `<` too, so a hostile body of unclosed tags scans linearly.
     const title = /<title[^<>]*>([^<]*)<\/title>/i.exec(text)?.[1]?.trim();
-    return { message: title || text.replace(/<[^<>]*>/g, ' ').replace(/\s+/g, ' ').trim() };
+    return {
+      message:
+        title ||
+        text
+          .replace(/<[^<>]*>/g, ' ')
+          .replace(/\s+/g, ' ')
+          .trim(),
+    };
   }
   return { message: text };
 }
@@ -72,7 +79,10 @@ export function errorInfoFromValue(value: unknown): ServerErrorInfo {
   if (typeof inner === 'string') return { message: inner, ...codeAndType(value) };
   if (isRecord(inner)) {
     // `{"error":{"code":…},"message":…}`: the words may sit beside the error object.
-    return { message: stringOf(inner.message) ?? stringOf(inner.msg) ?? stringOf(value.message) ?? stringOf(value.msg), ...codeAndType(inner) };
+    return {
+      message: stringOf(inner.message) ?? stringOf(inner.msg) ?? stringOf(value.message) ?? stringOf(value.msg),
+      ...codeAndType(inner),
+    };
   }
   return {
     message: stringOf(value.message) ?? detailText(value.detail) ?? stringOf(value.msg),
@@ -99,12 +109,7 @@ export function kindForErrorInfo(info: ServerErrorInfo): ErrorKind {
 }
 
 /** A non-2xx answer before any stream. */
-export function relayErrorFromHttp(
-  status: number,
-  headers: Headers,
-  body: string,
-  apiKey: string,
-): RelayError {
+export function relayErrorFromHttp(status: number, headers: Headers, body: string, apiKey: string): RelayError {
   const info = readServerError(body);
   const kind = kindForStatus(status, info, body);
   return build(kind, info, apiKey, {
@@ -123,15 +128,9 @@ export function relayErrorFromPayload(errorValue: unknown, apiKey: string, statu
   return build(kindForErrorInfo(info), info, apiKey, { status });
 }
 
-function build(
-  kind: ErrorKind,
-  info: ServerErrorInfo,
-  apiKey: string,
-  extra: { status?: number; retryAfterSec?: number },
-): RelayError {
+function build(kind: ErrorKind, info: ServerErrorInfo, apiKey: string, extra: { status?: number; retryAfterSec?: number }): RelayError {
   // Redact before truncating so a cut cannot leave half a key behind.
-  const serverMessage =
-    info.message === undefined ? undefined : truncate(redactSecret(info.message, apiKey), MAX_SERVER_MESSAGE);
+  const serverMessage = info.message === undefined ? undefined : truncate(redactSecret(info.message, apiKey), MAX_SERVER_MESSAGE);
   // In the words of the language set when it happened: the turn keeps this sentence.
   let what = errorTitle(kind);
   if (extra.status !== undefined && extra.status >= 300) what = t('errHttp', { what, status: extra.status });

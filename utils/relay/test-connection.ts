@@ -5,8 +5,7 @@ import { t } from '../i18n';
 import { probeVideos, type VideosFlavour } from '../jobs/probe';
 
 export type ConnectionResult =
-  | { ok: true; models: string[]; videos?: VideosFlavour }
-  | { ok: false; kind: RelayError['kind'] | 'incompatible'; message: string };
+  { ok: true; models: string[]; videos?: VideosFlavour } | { ok: false; kind: RelayError['kind'] | 'incompatible'; message: string };
 
 /**
  * "Test connection": GET /v1/models with the key, and a look at which Videos job API the relay
@@ -20,16 +19,14 @@ export async function testConnection(
   fetchFn: typeof fetch = fetch,
   timeoutMs = 15_000,
 ): Promise<ConnectionResult> {
-  const [models, videos] = await Promise.all([listModels(baseUrl, apiKey, fetchFn, timeoutMs), probeVideos(baseUrl, apiKey, fetchFn, timeoutMs).catch(() => 'unknown' as const)]);
+  const [models, videos] = await Promise.all([
+    listModels(baseUrl, apiKey, fetchFn, timeoutMs),
+    probeVideos(baseUrl, apiKey, fetchFn, timeoutMs).catch(() => 'unknown' as const),
+  ]);
   return models.ok ? { ...models, videos } : models;
 }
 
-async function listModels(
-  baseUrl: string,
-  apiKey: string,
-  fetchFn: typeof fetch = fetch,
-  timeoutMs = 15_000,
-): Promise<ConnectionResult> {
+async function listModels(baseUrl: string, apiKey: string, fetchFn: typeof fetch = fetch, timeoutMs = 15_000): Promise<ConnectionResult> {
   let url: string;
   try {
     url = apiUrl(baseUrl, 'models');

@@ -126,7 +126,9 @@ export class JobRunner {
     const kept = source.turns.slice(0, upTo).filter((t) => t.status === 'completed');
     const base: Thread = { ...newThread(prompt, source.model, 'branch', this.now()), title, protocol: source.protocol };
     const first = source.turns[0];
-    const asked = base.turns.map((t) => (source.protocol === 'jobs' ? { ...t, ...jobParams({ seconds: first?.seconds, size: first?.size }) } : t));
+    const asked = base.turns.map((t) =>
+      source.protocol === 'jobs' ? { ...t, ...jobParams({ seconds: first?.seconds, size: first?.size }) } : t,
+    );
     const thread: Thread = { ...base, turns: [...kept.map((t) => ({ ...t, id: newId('turn') })), ...asked] };
     // Strict: if storage refuses the new turn, nothing is sent (the user could not see the job).
     await this.deps.writer.put(thread, { immediate: true, strict: true });
@@ -161,10 +163,13 @@ export class JobRunner {
   async followAgain(threadId: string, turnId: string): Promise<void> {
     const thread = await this.deps.writer.get(threadId);
     const turn = thread?.turns[thread.turns.length - 1];
-    if (!turn || turn.id !== turnId || turn.status !== 'interrupted' || !(turn.taskSourceUrl || turn.jobId)) throw new Error(words('cannotFollowAgain'));
+    if (!turn || turn.id !== turnId || turn.status !== 'interrupted' || !(turn.taskSourceUrl || turn.jobId))
+      throw new Error(words('cannotFollowAgain'));
     if (this.running.has(turnId)) return;
     const back = await this.patchTurn(threadId, turnId, (t) =>
-      t.status === 'interrupted' ? { ...t, status: (t.progress ?? 0) > 0 ? 'generating' : 'queued', error: undefined, finishedAt: undefined } : t,
+      t.status === 'interrupted'
+        ? { ...t, status: (t.progress ?? 0) > 0 ? 'generating' : 'queued', error: undefined, finishedAt: undefined }
+        : t,
     );
     if (!back || !isInFlight(back.turn.status)) throw new Error(words('cannotFollowAgain'));
     const settings = await this.settings();
@@ -262,7 +267,10 @@ export class JobRunner {
     void body(protocol, run)
       .catch((err: unknown): TurnEnd => {
         if (controller.signal.aborted || (err instanceof RelayError && err.kind === 'cancelled')) return { status: 'cancelled' };
-        return { status: 'failed', error: { kind: 'protocol', message: words('unexpectedError', { detail: err instanceof Error ? err.message : String(err) }) } };
+        return {
+          status: 'failed',
+          error: { kind: 'protocol', message: words('unexpectedError', { detail: err instanceof Error ? err.message : String(err) }) },
+        };
       })
       .then((end) => this.finish(thread.id, turn.id, end))
       .catch(() => {})
@@ -391,7 +399,12 @@ export class JobRunner {
 
 /** The relay a turn runs on, from the settings. */
 export function relayAccess(settings: Settings): RelayAccess {
-  return { baseUrl: settings.baseUrl, apiKey: settings.apiKey, stallTimeoutMs: settings.stallTimeoutMin * 60_000, videosFlavour: settings.videosFlavour };
+  return {
+    baseUrl: settings.baseUrl,
+    apiKey: settings.apiKey,
+    stallTimeoutMs: settings.stallTimeoutMin * 60_000,
+    videosFlavour: settings.videosFlavour,
+  };
 }
 
 /** Only the video-job fields that were given (a turn stores no empty ones). */
@@ -402,7 +415,6 @@ function jobParams(options: { seconds?: string; size?: string }): Partial<Turn> 
 export function checkPrompt(prompt: string): string {
   const text = prompt.trim();
   if (!text) throw new Error(words('promptNeeded'));
-  if (text.length > LIMITS.promptMax)
-    throw new Error(words('promptTooLong', { n: text.length, max: LIMITS.promptMax }));
+  if (text.length > LIMITS.promptMax) throw new Error(words('promptTooLong', { n: text.length, max: LIMITS.promptMax }));
   return text;
 }

@@ -78,8 +78,7 @@ export function validateSettings(s: Settings): FieldErrors {
   if (/\s/.test(s.apiKey.trim())) errors.apiKey = t('key_spaces');
   if (!s.model.trim()) errors.model = t('model_needed');
   const c = LIMITS.concurrency;
-  if (!Number.isInteger(s.concurrency) || s.concurrency < c.min || s.concurrency > c.max)
-    errors.concurrency = t('concurrency_range', c);
+  if (!Number.isInteger(s.concurrency) || s.concurrency < c.min || s.concurrency > c.max) errors.concurrency = t('concurrency_range', c);
   const st = LIMITS.stallTimeoutMin;
   if (!Number.isFinite(s.stallTimeoutMin) || s.stallTimeoutMin < st.min || s.stallTimeoutMin > st.max)
     errors.stallTimeoutMin = t('stall_range', st);

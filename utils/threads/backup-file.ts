@@ -66,7 +66,6 @@ export const ExportSchema = v.object({
 
 export type ExportFile = v.InferOutput<typeof ExportSchema>;
 
-
 export type ParsedImport = { ok: true; threads: Thread[] } | { ok: false; error: string };
 
 /** Validates a whole file; any problem rejects all of it, so a bad file changes nothing. */
@@ -81,8 +80,7 @@ export function parseImport(text: string): ParsedImport {
   const format = (json as { format?: unknown } | null)?.format;
   if (format !== EXPORT_FORMAT) return { ok: false, error: t('file_not_export') };
   const version = (json as { version?: unknown }).version;
-  if (typeof version === 'number' && version > EXPORT_VERSION)
-    return { ok: false, error: t('file_newer', { v: version }) };
+  if (typeof version === 'number' && version > EXPORT_VERSION) return { ok: false, error: t('file_newer', { v: version }) };
   const r = v.safeParse(ExportSchema, json);
   if (!r.success) {
     const issue = r.issues[0];
@@ -92,4 +90,3 @@ export function parseImport(text: string): ParsedImport {
   }
   return { ok: true, threads: r.output.threads as Thread[] };
 }
-

@@ -34,7 +34,8 @@ export function sanitizeThread(t: Thread): Thread {
     ...t,
     turns: t.turns.map((turn) => {
       const out = safeLinks(turn);
-      if (isInFlight(out.status)) return { ...out, status: 'interrupted', error: { kind: 'interrupted', message: words('exportedRunning') } };
+      if (isInFlight(out.status))
+        return { ...out, status: 'interrupted', error: { kind: 'interrupted', message: words('exportedRunning') } };
       if (isActive(out.status)) return { ...out, status: 'cancelled', error: { kind: 'cancelled', message: words('exportedPending') } };
       return out;
     }),

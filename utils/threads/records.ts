@@ -6,7 +6,13 @@ import type { Thread, Turn, TurnStatus } from './model';
  * older build or a hand edit is skipped and reported instead of crashing a page.
  */
 const STATUSES: ReadonlySet<string> = new Set<TurnStatus>([
-  'pending', 'queued', 'generating', 'completed', 'failed', 'cancelled', 'interrupted',
+  'pending',
+  'queued',
+  'generating',
+  'completed',
+  'failed',
+  'cancelled',
+  'interrupted',
 ]);
 
 const isStr = (x: unknown): x is string => typeof x === 'string';

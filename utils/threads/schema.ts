@@ -31,10 +31,7 @@ export interface MigrationReport {
   newer: boolean;
 }
 
-export async function migrate(
-  migrations: Record<number, Migration> = MIGRATIONS,
-  target = SCHEMA_VERSION,
-): Promise<MigrationReport> {
+export async function migrate(migrations: Record<number, Migration> = MIGRATIONS, target = SCHEMA_VERSION): Promise<MigrationReport> {
   const area = browser.storage.local;
   const stored = (await area.get(SCHEMA_KEY))[SCHEMA_KEY];
   const from = typeof stored === 'number' && Number.isInteger(stored) && stored >= 0 ? stored : 0;

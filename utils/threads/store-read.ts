@@ -78,7 +78,12 @@ export interface StorageProblem {
 export function isStorageProblem(x: unknown): x is StorageProblem {
   if (typeof x !== 'object' || x === null) return false;
   const p = x as Record<string, unknown>;
-  return typeof p.message === 'string' && typeof p.at === 'number' && Array.isArray(p.threadIds) && p.threadIds.every((id) => typeof id === 'string');
+  return (
+    typeof p.message === 'string' &&
+    typeof p.at === 'number' &&
+    Array.isArray(p.threadIds) &&
+    p.threadIds.every((id) => typeof id === 'string')
+  );
 }
 
 export async function readStorageProblem(): Promise<StorageProblem | undefined> {
@@ -109,17 +114,18 @@ export function watchStore(cb: (change: StoreChange) => void): () => void {
       const value = changes[STORAGE_PROBLEM_KEY]?.newValue;
       problem = isStorageProblem(value) ? value : null;
     }
-    if (threads.size || index || problem !== undefined)
-      cb({ threads, ...(index && { index }), ...(problem !== undefined && { problem }) });
+    if (threads.size || index || problem !== undefined) cb({ threads, ...(index && { index }), ...(problem !== undefined && { problem }) });
   };
   browser.storage.onChanged.addListener(listener);
   return () => browser.storage.onChanged.removeListener(listener);
 }
 
-
 /** The background's storage-problem sentence now and whenever it changes (undefined once solved). */
 export function watchStorageProblem(cb: (message: string | undefined) => void): () => void {
-  void readStorageProblem().then((p) => cb(p?.message), () => {});
+  void readStorageProblem().then(
+    (p) => cb(p?.message),
+    () => {},
+  );
   return watchStore((change) => {
     if (change.problem !== undefined) cb(change.problem?.message);
   });

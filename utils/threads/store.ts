@@ -3,24 +3,16 @@ import { INDEX_KEY, threadKey } from './storage-keys';
 import { t as words } from '../i18n';
 import { indexEntryOf, sameIndexEntry, type IndexEntry } from './records';
 import type { Thread } from './model';
-import {
-  loadIndex,
-  newestFirst,
-  readThread,
-  readThreads,
-  STORAGE_PROBLEM_KEY,
-  type ReadResult,
-  type StorageProblem,
-} from './store-read';
+import { loadIndex, newestFirst, readThread, readThreads, STORAGE_PROBLEM_KEY, type ReadResult, type StorageProblem } from './store-read';
 
 export * from './store-read';
 
-const isQuotaError = (err: unknown) => /quota|QUOTA_BYTES|exceeded|no space|disk full|storage is full/i.test(err instanceof Error ? err.message : String(err));
+const isQuotaError = (err: unknown) =>
+  /quota|QUOTA_BYTES|exceeded|no space|disk full|storage is full/i.test(err instanceof Error ? err.message : String(err));
 
 /** A sentence for the user about a failed write (never the raw exception alone). */
 export function storageProblemMessage(err: unknown): string {
-  if (isQuotaError(err))
-    return words('storageFull');
+  if (isQuotaError(err)) return words('storageFull');
   const detail = (err instanceof Error ? err.message : String(err)).slice(0, 200);
   return words('storageFailed', { detail });
 }
@@ -161,11 +153,7 @@ export class ThreadWriter {
   }
 
   /** Applies `fn` to the newest version of a thread and stores the result. */
-  async update(
-    id: string,
-    fn: (t: Thread) => Thread,
-    opts: { immediate?: boolean; strict?: boolean } = {},
-  ): Promise<Thread | undefined> {
+  async update(id: string, fn: (t: Thread) => Thread, opts: { immediate?: boolean; strict?: boolean } = {}): Promise<Thread | undefined> {
     const base = await this.get(id);
     if (!base || this.removed.has(id)) return undefined;
     const next = fn(this.latest.get(id) ?? base);
@@ -228,7 +216,11 @@ export class ThreadWriter {
   }
 
   private schedule(id: string, delay: number): void {
-    if (!this.timers.has(id)) this.timers.set(id, setTimeout(() => this.flushWhenFree(id), delay));
+    if (!this.timers.has(id))
+      this.timers.set(
+        id,
+        setTimeout(() => this.flushWhenFree(id), delay),
+      );
   }
 
   private flushWhenFree(id: string): void {
@@ -328,7 +320,11 @@ export class ThreadWriter {
     if (this.removed.has(id)) return;
     const delay = Math.min(WRITE_RETRY_MAX_MS, (this.failing.get(id) ?? WRITE_RETRY_MIN_MS / 2) * 2);
     this.failing.set(id, delay);
-    if (!this.timers.has(id)) this.timers.set(id, setTimeout(() => void this.flushOne(id), delay));
+    if (!this.timers.has(id))
+      this.timers.set(
+        id,
+        setTimeout(() => void this.flushOne(id), delay),
+      );
     this.onWriteError(err, id);
     // Best effort: a tiny record often fits where a big thread did not.
     const problem: StorageProblem = { message: storageProblemMessage(err), at: this.now(), threadIds: [...this.failing.keys()] };
