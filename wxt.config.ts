@@ -110,11 +110,12 @@ export default defineConfig({
     define: { __SORA_TEST_HOOKS__: JSON.stringify(withTestHooks()) },
     plugins: [preact({ prerender: { enabled: false } }), noInnerHtml(), pruneWebextPolyfill([...PERMISSIONS, ...OPEN_NAMESPACES])],
     build: {
-      rollupOptions: {
+      rolldownOptions: {
         output: {
           // The thread-list code shared by the popup and the side panel travels as one chunk
           // instead of five small ones (each file costs its own gzip overhead on the budgets),
           // without dragging its dependencies in, so the options page does not load it.
+          // eslint-disable-next-line @typescript-eslint/no-deprecated -- its successor codeSplitting rejects includeDependenciesRecursively in WXT's strict-signature background build
           advancedChunks: {
             includeDependenciesRecursively: false,
             groups: [

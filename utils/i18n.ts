@@ -23,7 +23,11 @@ let calls = 0;
  * ship ('zh', 'zh-CN', 'zh-Hans-SG', 'zh-TW' → Simplified Chinese, the only Chinese we ship).
  * `navigator.languages` is the browser's language list, in pages and in the service worker alike.
  */
-export function pickLang(pref: LangPref | undefined, browserLangs: readonly string[] = globalThis.navigator?.languages ?? []): Lang {
+export function pickLang(
+  pref: LangPref | undefined,
+  // Node (the unit tests) has no navigator.
+  browserLangs: readonly string[] = (globalThis as { navigator?: Navigator }).navigator?.languages ?? [],
+): Lang {
   if (pref === 'en' || pref === 'zh-CN') return pref;
   for (const l of browserLangs) {
     if (/^zh/i.test(l)) return 'zh-CN';

@@ -34,7 +34,8 @@ export type Request<K extends MessageType = MessageType> = { type: K } & Protoco
 export type Reply<K extends MessageType> = { ok: true; value: Protocol[K]['res'] } | { ok: false; error: string };
 
 export async function send<K extends MessageType>(type: K, payload: Protocol[K]['req']): Promise<Protocol[K]['res']> {
-  const reply = (await browser.runtime.sendMessage({ type, ...payload })) as Reply<K> | undefined;
+  // Undefined when no listener answered.
+  const reply = await browser.runtime.sendMessage<Request<K>, Reply<K> | undefined>({ type, ...payload });
   if (!reply) throw new Error(t('noBackground'));
   if (!reply.ok) throw new Error(reply.error);
   return reply.value;

@@ -15,7 +15,7 @@ beforeEach(() => {
 });
 
 function thread(i: number, prompts: string[], status: 'completed' | 'pending' = 'completed'): Thread {
-  const t = newThread(prompts[0]!, 'sora-2', 'popup', 1_000 + i * 10);
+  const t: Thread = newThread(prompts[0]!, 'sora-2', 'popup', 1_000 + i * 10);
   t.id = `thr_${i}`;
   t.turns = prompts.map((p, k) => ({ ...newTurn(p, 1_000 + i * 10 + k), id: `turn_${i}_${k}`, status }));
   return t;
@@ -76,7 +76,7 @@ describe('Library', () => {
     await lib.ensure(['thr_3']);
     expect([...lib.records.keys()]).toEqual(['thr_3']);
     // The index, then one read for the one thread: never the whole history.
-    const keysRead = get.mock.calls.flatMap((c) => (Array.isArray(c[0]) ? c[0] : [c[0]]));
+    const keysRead = get.mock.calls.flatMap((c): unknown[] => (Array.isArray(c[0]) ? c[0] : [c[0]]));
     expect(keysRead).toEqual([INDEX_KEY, threadKey('thr_3')]);
     lib.dispose();
   });

@@ -53,7 +53,7 @@ const LINK_RE = /(!?)\[([^[\]\n]{0,1000})\]\(\s{0,20}<?([^\s()<>]{1,8192})>?(?:\
 /** Bare URLs are removed from the phrase so words inside them (…/failed/…, ?status=done) don't count. */
 const BARE_URL_RE = /https?:\/\/\S*/gi;
 /** Punctuation that ends a sentence around a bare URL rather than belonging to it. */
-const URL_TAIL = new Set([...'.,;:!?)]}>\'"`，。；：！？）】」』、']);
+const URL_TAIL = new Set('.,;:!?)]}>\'"`，。；：！？）】」』、');
 
 /** The URL without the sentence's punctuation after it (a loop: a regex anchored at $ backtracks). */
 function trimUrlTail(url: string): string {
@@ -207,8 +207,18 @@ function failureWords(phrase: string): string {
     .slice(0, MAX_FAILURE_CHARS);
 }
 
+/** The echo's fields that are read as text (and dropped when they are not). */
+const ECHO_TEXT_KEYS = new Set(['prompt', 'orientation', 'sid']);
+
 class ReportScanner {
   constructor(private readonly baseUrl: string | undefined) {}
+
+  /** The progress read so far, forgotten so the next text is read afresh. */
+  takeProgress(): number | undefined {
+    const progress = this.progress;
+    this.progress = undefined;
+    return progress;
+  }
 
   /** Reading the reasoning: its fenced blocks are never the echo. */
   inReasoning = false;
@@ -319,11 +329,8 @@ class ReportScanner {
       if (this.phase === 'failed') this.failureDetail ??= errorMessage(value) ?? GENERIC_FAILURE;
       return;
     }
-    const echo = value as TaskEcho;
-    for (const key of ['prompt', 'orientation', 'sid'] as const) {
-      if (key in echo && typeof echo[key] !== 'string') delete echo[key];
-    }
-    this.echo = echo;
+    // The named fields count only as text; everything else is kept as it came.
+    this.echo = Object.fromEntries(Object.entries(value).filter(([k, v]) => !ECHO_TEXT_KEYS.has(k) || typeof v === 'string'));
   }
 
   reportLine(raw: string, open: boolean): void {
@@ -556,8 +563,7 @@ export function parseTaskReport(content: string, ctx: ReportContext = {}): TaskS
   const reasoning = ctx.reasoning;
   if (typeof reasoning === 'string' && reasoning !== '') {
     // Progress of the content's own report and of the reasoning: the higher one is the latest.
-    const before = scanner.progress;
-    scanner.progress = undefined;
+    const before = scanner.takeProgress();
     scanner.inReasoning = true;
     scanner.expectErrorBlock = false;
     scanner.text(reasoning);

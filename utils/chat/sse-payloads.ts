@@ -112,7 +112,10 @@ export function createSsePayloadDecoder(
   const errorCtor = Error as { stackTraceLimit?: number };
   const feed = (text: string): void => {
     const limit = errorCtor.stackTraceLimit;
-    if (typeof limit !== 'number') { parser.feed(text); return; }
+    if (typeof limit !== 'number') {
+      parser.feed(text);
+      return;
+    }
     errorCtor.stackTraceLimit = 0;
     try {
       parser.feed(text);

@@ -1,3 +1,4 @@
+import { isAborted } from '../aborted';
 import { cancelled, RelayError, redactSecret } from '../relay/errors';
 import { errorTitle } from '../relay/error-text';
 import { relayErrorFromHttp, relayErrorFromPayload, truncate, withDetail } from '../relay/http-error';
@@ -112,8 +113,11 @@ export async function* streamChat(req: ChatRequest): AsyncGenerator<ChatDelta, v
   // One controller aborts the request for every reason; the flags say which reason it was.
   const ctrl = new AbortController();
   let stalled = false;
-  /** The relay finished its answer (a finished report and a finish_reason) and then left the stream open. */
-  let finishedOpen = false;
+  /**
+   * The relay finished its answer (a finished report and a finish_reason) and then left the stream
+   * open. Set by onGrace: `as boolean` keeps TypeScript from taking it for false everywhere.
+   */
+  let finishedOpen = false as boolean;
   let grace: ReturnType<typeof setTimeout> | undefined;
   /** Headers arrived: a stall after this is a stream gone quiet, before it a request never answered. */
   let responded = false;
@@ -263,7 +267,7 @@ export async function* streamChat(req: ChatRequest): AsyncGenerator<ChatDelta, v
       // would cost every chunk one more promise.
       const next = await reader.read();
       if (finishedOpen) break;
-      if (ctrl.signal.aborted) throw failure(undefined);
+      if (isAborted(ctrl.signal)) throw failure(undefined);
       const bytes = next.done ? undefined : next.value;
       const chunk = bytes === undefined ? text.decode() : text.decode(bytes, { stream: true });
       if (mode === 'unknown' && chunk !== '') {
@@ -374,16 +378,7 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const onAbort = (): void => reject(new Error('aborted'));
     signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
+    promise.finally(() => signal.removeEventListener('abort', onAbort)).then(resolve, reject);
   });
 }
 

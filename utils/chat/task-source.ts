@@ -161,8 +161,8 @@ function textOf(raw: unknown): string | undefined {
   let text: unknown = raw;
   if (isRecord(raw)) text = raw.message ?? raw.msg ?? raw.reason;
   if (typeof text !== 'string') return undefined;
-  // Control characters (except line breaks) could hide text or fake structure in the UI.
-  const clean = text.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, ' ').trim();
+  // Control characters (\p{Cc}, except line breaks) could hide text or fake structure in the UI.
+  const clean = text.replace(/(?!\n)[\p{Cc}\u200b-\u200f\u202a-\u202e\u2066-\u2069]/gu, ' ').trim();
   if (!clean) return undefined;
   return clean.length > MAX_FAILURE_CHARS ? `${clean.slice(0, MAX_FAILURE_CHARS)}…` : clean;
 }
@@ -306,7 +306,10 @@ async function pollOnce(
 
 export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) { reject(cancelled()); return; }
+    if (signal?.aborted) {
+      reject(cancelled());
+      return;
+    }
     const onAbort = () => {
       clearTimeout(timer);
       reject(cancelled());

@@ -1,3 +1,4 @@
+import { isAborted } from '../aborted';
 import { cancelled, RelayError } from '../relay/errors';
 import { t } from '../i18n';
 import { abortableSleep } from '../chat/task-source';
@@ -47,7 +48,8 @@ export async function pollJob(relay: VideosRelay, id: string, opts: PollOptions 
   let delay = minDelayMs;
   let last: JobState | undefined;
   let authErrors = 0;
-  let problem = '';
+  /** What went wrong with the last read ('' when it worked). */
+  let problem: string;
   for (;;) {
     if (signal.aborted) throw cancelled();
     try {
@@ -61,7 +63,7 @@ export async function pollJob(relay: VideosRelay, id: string, opts: PollOptions 
       last = state;
       delay = moved ? minDelayMs : Math.min(maxDelayMs, delay * factor);
     } catch (error) {
-      if (signal.aborted || (error instanceof RelayError && error.kind === 'cancelled')) throw cancelled();
+      if (isAborted(signal) || (error instanceof RelayError && error.kind === 'cancelled')) throw cancelled();
       if (error instanceof JobReadError && error.problem === 'gone') return { outcome: 'lost', reason: t('jobs_gone'), gone: true };
       const message = error instanceof Error ? error.message : String(error);
       if (error instanceof JobReadError && error.problem === 'auth' && ++authErrors >= maxAuthErrors)

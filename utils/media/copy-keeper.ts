@@ -53,9 +53,10 @@ export class CopyKeeper {
 
   /**
    * After a worker start: every completed turn whose copy was being saved, or that finished since
-   * `since` and never got to start one (the worker stopped right after the turn ended).
+   * `since` and never got to start one (the worker stopped right after the turn ended). Starts
+   * them; each copy goes on by itself.
    */
-  async resume(threads: readonly Thread[], since: number): Promise<void> {
+  resume(threads: readonly Thread[], since: number): void {
     for (const thread of threads)
       for (const turn of thread.turns) {
         if (turn.status !== 'completed') continue;

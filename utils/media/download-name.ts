@@ -7,9 +7,9 @@ const MAX_CHARS = 60;
 
 export function sanitizeSegment(raw: string, fallback = 'video'): string {
   let s = raw
-    // Controls, the characters Windows reserves, and invisible direction/format marks that could
-    // disguise a name ("evil\u202E4pm.exe").
-    .replace(/[\u0000-\u001f\u007f-\u009f<>:"/\\|?*\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]+/g, ' ')
+    // Controls (\p{Cc}), the characters Windows reserves, and invisible direction/format marks that
+    // could disguise a name ("evil\u202E4pm.exe").
+    .replace(/[\p{Cc}<>:"/\\|?*\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]+/gu, ' ')
     .replace(/\s+/g, ' ')
     .replace(/^[. ]+/, '')
     .replace(/[. ]+$/, '');

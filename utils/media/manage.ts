@@ -1,7 +1,7 @@
 import type { MediaContext } from './context';
-import { inTransaction, settle } from './idb';
+import { inTransaction } from './idb';
 import { usageOf } from './read';
-import { CHUNKS, COPIES } from './schema';
+import { CHUNKS, COPIES, getCopies, getCopy } from './schema';
 import type { CopyRecord } from './types';
 
 /**
@@ -23,7 +23,7 @@ export async function deleteCopies(ctx: MediaContext, keys: Iterable<string>): P
   return inTransaction(db, [COPIES, CHUNKS], 'readwrite', async (tx) => {
     const copies = tx.objectStore(COPIES);
     const chunks = tx.objectStore(CHUNKS);
-    const records = await Promise.all(wanted.map((key) => settle<CopyRecord | undefined>(copies.get(key))));
+    const records = await Promise.all(wanted.map((key) => getCopy(copies, key)));
     const removed: string[] = [];
     for (const record of records) {
       if (!record) continue;
@@ -39,7 +39,7 @@ export async function deleteAll(ctx: MediaContext): Promise<{ bytes: number; cou
   const db = await ctx.db();
   return inTransaction(db, [COPIES, CHUNKS], 'readwrite', async (tx) => {
     const copies = tx.objectStore(COPIES);
-    const { bytes, count } = usageOf(await settle<CopyRecord[]>(copies.getAll()));
+    const { bytes, count } = usageOf(await getCopies(copies));
     copies.clear();
     tx.objectStore(CHUNKS).clear();
     return { bytes, count };
@@ -63,7 +63,7 @@ export async function evictToFit(ctx: MediaContext, capBytes: number, options: {
   return inTransaction(db, [COPIES, CHUNKS], 'readwrite', async (tx) => {
     const copies = tx.objectStore(COPIES);
     const chunks = tx.objectStore(CHUNKS);
-    const records = await settle<CopyRecord[]>(copies.getAll());
+    const records = await getCopies(copies);
     let total = usageOf(records).bytes;
     if (total <= capBytes) return [];
     const now = ctx.now();

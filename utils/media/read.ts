@@ -1,14 +1,14 @@
 import type { MediaContext } from './context';
 import { MediaStoreError } from './errors';
-import { inTransaction, settle } from './idb';
-import { BY_THREAD, BY_TURN, CHUNKS, COPIES } from './schema';
+import { inTransaction } from './idb';
+import { BY_THREAD, BY_TURN, CHUNKS, COPIES, getChunk, getCopies, getCopy } from './schema';
 import { COPY_KINDS, type ChunkRecord, type CopyKind, type CopyRecord, type KindUsage, type MediaUsage } from './types';
 
 /** Reading copies back. Records are small; only readBlob touches chunks, and then only as Blob handles. */
 
 export async function getRecord(ctx: MediaContext, key: string): Promise<CopyRecord | undefined> {
   const db = await ctx.db();
-  return inTransaction(db, [COPIES], 'readonly', (tx) => settle<CopyRecord | undefined>(tx.objectStore(COPIES).get(key)));
+  return inTransaction(db, [COPIES], 'readonly', (tx) => getCopy(tx.objectStore(COPIES), key));
 }
 
 /**
@@ -19,11 +19,11 @@ export async function getRecord(ctx: MediaContext, key: string): Promise<CopyRec
 export async function readBlob(ctx: MediaContext, key: string, options: { partial?: boolean } = {}): Promise<Blob | undefined> {
   const db = await ctx.db();
   const found = await inTransaction(db, [COPIES, CHUNKS], 'readonly', async (tx) => {
-    const record = await settle<CopyRecord | undefined>(tx.objectStore(COPIES).get(key));
+    const record = await getCopy(tx.objectStore(COPIES), key);
     if (!record || (!record.complete && !(options.partial && record.stored > 0))) return undefined;
     const chunks = tx.objectStore(CHUNKS);
     const gets: Promise<ChunkRecord | undefined>[] = [];
-    for (let index = 0; index < record.chunks; index++) gets.push(settle<ChunkRecord | undefined>(chunks.get([key, index])));
+    for (let index = 0; index < record.chunks; index++) gets.push(getChunk(chunks, key, index));
     return { record, parts: await Promise.all(gets) };
   });
   if (!found) return undefined;
@@ -45,9 +45,7 @@ function byKey(a: CopyRecord, b: CopyRecord): number {
 
 async function listBy(ctx: MediaContext, index: string, value: string): Promise<CopyRecord[]> {
   const db = await ctx.db();
-  const records = await inTransaction(db, [COPIES], 'readonly', (tx) =>
-    settle<CopyRecord[]>(tx.objectStore(COPIES).index(index).getAll(value)),
-  );
+  const records = await inTransaction(db, [COPIES], 'readonly', (tx) => getCopies(tx.objectStore(COPIES).index(index), value));
   return records.sort(byKey);
 }
 
@@ -63,7 +61,7 @@ export function listByTurn(ctx: MediaContext, turnId: string): Promise<CopyRecor
 /** Every record, without chunks. */
 export async function listAll(ctx: MediaContext): Promise<CopyRecord[]> {
   const db = await ctx.db();
-  const records = await inTransaction(db, [COPIES], 'readonly', (tx) => settle<CopyRecord[]>(tx.objectStore(COPIES).getAll()));
+  const records = await inTransaction(db, [COPIES], 'readonly', (tx) => getCopies(tx.objectStore(COPIES)));
   return records.sort(byKey);
 }
 
@@ -96,7 +94,7 @@ export async function touch(ctx: MediaContext, key: string, at = ctx.now()): Pro
   const db = await ctx.db();
   return inTransaction(db, [COPIES], 'readwrite', async (tx) => {
     const copies = tx.objectStore(COPIES);
-    const record = await settle<CopyRecord | undefined>(copies.get(key));
+    const record = await getCopy(copies, key);
     if (!record) return false;
     if (at > record.lastUsedAt) copies.put({ ...record, lastUsedAt: at });
     return true;

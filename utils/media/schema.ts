@@ -1,4 +1,6 @@
 import { MediaStoreError } from './errors';
+import { settle } from './idb';
+import type { ChunkRecord, CopyRecord } from './types';
 
 /** The one database of local copies, apart from the history (storage.local) so neither can break the other. */
 export const MEDIA_DB_NAME = 'sora-threads-media';
@@ -63,4 +65,20 @@ export function openMediaDb(factory: IDBFactory, name = MEDIA_DB_NAME, version =
       reject(new MediaStoreError('storage', message, { cause: err }));
     };
   });
+}
+
+// Typed reads of the stores. IndexedDB hands back `any`; what these stores hold is what write.ts
+// put there, since no one but this extension can write to its database.
+
+export function getCopy(copies: IDBObjectStore, key: string): Promise<CopyRecord | undefined> {
+  return settle(copies.get(key) as IDBRequest<CopyRecord | undefined>);
+}
+
+/** Every copy in `source` (the store, or one of its indexes at `query`). */
+export function getCopies(source: IDBObjectStore | IDBIndex, query?: IDBValidKey): Promise<CopyRecord[]> {
+  return settle(source.getAll(query) as IDBRequest<CopyRecord[]>);
+}
+
+export function getChunk(chunks: IDBObjectStore, key: string, index: number): Promise<ChunkRecord | undefined> {
+  return settle(chunks.get([key, index]) as IDBRequest<ChunkRecord | undefined>);
 }

@@ -1,8 +1,8 @@
 import type { MediaContext } from './context';
 import { MediaStoreError } from './errors';
-import { inTransaction, settle } from './idb';
+import { inTransaction } from './idb';
 import type { ResponsePlan } from './response';
-import { CHUNKS, COPIES } from './schema';
+import { CHUNKS, COPIES, getCopy } from './schema';
 import type { CopyError, CopyMeta, CopyRecord } from './types';
 
 /**
@@ -61,7 +61,7 @@ export async function beginCopy(ctx: MediaContext, key: string, meta: CopyMeta, 
   return inTransaction(db, [COPIES, CHUNKS], 'readwrite', async (tx): Promise<Begin> => {
     const copies = tx.objectStore(COPIES);
     const chunks = tx.objectStore(CHUNKS);
-    const record = await settle<CopyRecord | undefined>(copies.get(key));
+    const record = await getCopy(copies, key);
     if (record?.complete) return { kind: 'existing', record };
     const now = ctx.now();
     const writeId = crypto.randomUUID();
@@ -126,7 +126,7 @@ export async function commitChunk(ctx: MediaContext, session: WriteSession, byte
   const db = await ctx.db();
   await inTransaction(db, [COPIES, CHUNKS], 'readwrite', async (tx) => {
     const copies = tx.objectStore(COPIES);
-    const record = owned(await settle<CopyRecord | undefined>(copies.get(session.key)), session);
+    const record = owned(await getCopy(copies, session.key), session);
     tx.objectStore(CHUNKS).put({ key: session.key, index: record.chunks, bytes });
     copies.put({ ...record, stored: record.stored + length, chunks: record.chunks + 1, updatedAt: ctx.now() });
   });
@@ -138,7 +138,7 @@ export async function finishCopy(ctx: MediaContext, session: WriteSession): Prom
   const db = await ctx.db();
   return inTransaction(db, [COPIES], 'readwrite', async (tx) => {
     const copies = tx.objectStore(COPIES);
-    const { writeId: _w, error: _e, ...record } = owned(await settle<CopyRecord | undefined>(copies.get(session.key)), session);
+    const { writeId: _w, error: _e, ...record } = owned(await getCopy(copies, session.key), session);
     const done: CopyRecord = { ...record, complete: true, size: record.stored, updatedAt: ctx.now() };
     copies.put(done);
     return done;
@@ -158,7 +158,7 @@ export async function failCopy(ctx: MediaContext, session: WriteSession, error: 
     const db = await ctx.db();
     await inTransaction(db, [COPIES, CHUNKS], 'readwrite', async (tx) => {
       const copies = tx.objectStore(COPIES);
-      const record = await settle<CopyRecord | undefined>(copies.get(session.key));
+      const record = await getCopy(copies, session.key);
       if (!record || record.writeId !== session.writeId) return;
       if (empty) {
         dropChunks(tx.objectStore(CHUNKS), record);
@@ -183,7 +183,7 @@ export async function recordFailure(ctx: MediaContext, key: string, meta: CopyMe
   const db = await ctx.db();
   await inTransaction(db, [COPIES], 'readwrite', async (tx) => {
     const copies = tx.objectStore(COPIES);
-    const record = await settle<CopyRecord | undefined>(copies.get(key));
+    const record = await getCopy(copies, key);
     if (record?.complete) return;
     const now = ctx.now();
     copies.put(

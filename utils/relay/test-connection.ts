@@ -1,5 +1,6 @@
 import { apiUrl } from '../chat/stream-client';
 import { RelayError } from './errors';
+import { isRecord } from '../is-record';
 import { relayErrorFromHttp } from './http-error';
 import { t } from '../i18n';
 import { probeVideos, type VideosFlavour } from '../jobs/probe';
@@ -72,7 +73,7 @@ async function listModels(baseUrl: string, apiKey: string, fetchFn: typeof fetch
     return { ok: false, kind: 'incompatible', message: t('conn_noModelList') };
   }
   const models = data
-    .map((m) => (typeof m === 'string' ? m : (m as { id?: unknown })?.id))
+    .map((m: unknown) => (typeof m === 'string' ? m : isRecord(m) ? m.id : undefined))
     .filter((id): id is string => typeof id === 'string' && id.length > 0 && id.length < 200);
   return { ok: true, models: [...new Set(models)] };
 }

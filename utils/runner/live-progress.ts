@@ -29,15 +29,11 @@ export function isLiveProgress(x: unknown): x is LiveProgress {
 
 /** The thread with a live value folded in; the same object when it adds nothing new. */
 export function applyLive(thread: Thread, live: LiveProgress): Thread {
-  let changed = false;
-  const turns = thread.turns.map((t) => {
-    // Only a turn that is still running, and only forward: a stored final state always wins.
-    if (t.id !== live.turnId || (t.status !== 'queued' && t.status !== 'generating')) return t;
-    const progress = Math.max(t.progress ?? 0, Math.min(100, live.progress));
-    const status = t.status === 'generating' ? t.status : live.status;
-    if (progress === t.progress && status === t.status) return t;
-    changed = true;
-    return { ...t, progress, status };
-  });
-  return changed ? { ...thread, turns } : thread;
+  const t = thread.turns.find((x) => x.id === live.turnId);
+  // Only a turn that is still running, and only forward: a stored final state always wins.
+  if (!t || (t.status !== 'queued' && t.status !== 'generating')) return thread;
+  const progress = Math.max(t.progress ?? 0, Math.min(100, live.progress));
+  const status = t.status === 'generating' ? t.status : live.status;
+  if (progress === t.progress && status === t.status) return thread;
+  return { ...thread, turns: thread.turns.map((x) => (x === t ? { ...t, progress, status } : x)) };
 }

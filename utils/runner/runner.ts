@@ -12,6 +12,7 @@ import {
   newThread,
   newTurn,
   retriesAsBranch,
+  type NewThread,
   type ProtocolName,
   type Thread,
   type ThreadOrigin,
@@ -72,11 +73,12 @@ export class JobRunner {
     return settings;
   }
 
-  async start(prompt: string, model: string, origin: ThreadOrigin, options: StartOptions = {}): Promise<Thread> {
+  async start(prompt: string, model: string, origin: ThreadOrigin, options: StartOptions = {}): Promise<NewThread> {
     const text = checkPrompt(prompt);
     const protocol = options.protocol ?? (await this.deps.settings()).protocol;
-    const thread: Thread = { ...newThread(text, model.trim(), origin, this.now()), protocol };
-    if (protocol === 'jobs') thread.turns = thread.turns.map((t) => ({ ...t, ...jobParams(options) }));
+    const fresh = newThread(text, model.trim(), origin, this.now());
+    const [turn] = fresh.turns;
+    const thread: NewThread = { ...fresh, protocol, turns: [protocol === 'jobs' ? { ...turn, ...jobParams(options) } : turn] };
     // Strict: if storage refuses the new turn, nothing is sent (the user could not see the job).
     await this.deps.writer.put(thread, { immediate: true, strict: true });
     this.pump();
@@ -342,7 +344,8 @@ export class JobRunner {
     // Held before the first await, so the queue counts it at once.
     const placeholder = { threadId, controller: new AbortController(), following: false };
     this.running.set(turnId, placeholder);
-    let startable = false;
+    // Set inside the update: `as boolean` keeps TypeScript from taking it for false below.
+    let startable = false as boolean;
     const started = await this.patchTurn(threadId, turnId, (t) => {
       startable = t.status === 'pending';
       return startable ? { ...t, status: 'queued', startedAt: this.now(), progress: 0 } : t;

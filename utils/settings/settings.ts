@@ -15,8 +15,8 @@ const FLAVOURS = new Set(['new-api', 'grok2api', 'openai', 'xai', 'absent', 'unk
 export function coerceSettings(raw: unknown): Settings {
   const s = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
   const d = DEFAULT_SETTINGS;
-  const str = (k: 'baseUrl' | 'apiKey' | 'model') => (typeof s[k] === 'string' ? (s[k]) : d[k]);
-  const num = (k: 'concurrency' | 'stallTimeoutMin') => (typeof s[k] === 'number' && Number.isFinite(s[k]) ? (s[k]) : d[k]);
+  const str = (k: 'baseUrl' | 'apiKey' | 'model') => (typeof s[k] === 'string' ? s[k] : d[k]);
+  const num = (k: 'concurrency' | 'stallTimeoutMin') => (typeof s[k] === 'number' && Number.isFinite(s[k]) ? s[k] : d[k]);
   const models = Array.isArray(s.models) ? s.models.filter((m): m is string => typeof m === 'string') : [];
   return {
     ...(s as Partial<Settings>),

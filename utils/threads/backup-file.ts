@@ -83,9 +83,10 @@ export function parseImport(text: string): ParsedImport {
   if (typeof version === 'number' && version > EXPORT_VERSION) return { ok: false, error: t('file_newer', { v: version }) };
   const r = v.safeParse(ExportSchema, json);
   if (!r.success) {
+    // A failed parse has at least one issue.
     const issue = r.issues[0];
-    const where = issue ? v.getDotPath(issue) : undefined;
-    const vars = { where: where ?? '', issue: issue?.message ?? t('file_invalid_data') };
+    const where = v.getDotPath(issue);
+    const vars = { where: where ?? '', issue: issue.message };
     return { ok: false, error: where ? t('file_damaged_at', vars) : t('file_damaged', vars) };
   }
   return { ok: true, threads: r.output.threads as Thread[] };

@@ -48,11 +48,13 @@ export function sanitizeLinks(t: Thread): Thread {
 }
 
 function safeLinks(turn: Turn): Turn {
-  const out: Turn = { ...turn };
+  // The turn without its links; each comes back only if it is http(s).
+  const { videoUrl, previewUrl, taskPageUrl, taskSourceUrl, ...rest } = turn;
+  const links = { videoUrl, previewUrl, taskPageUrl, taskSourceUrl };
+  const out: Turn = rest;
   for (const k of ['videoUrl', 'previewUrl', 'taskPageUrl', 'taskSourceUrl'] as const) {
-    const safe = safeHttpUrl(out[k]);
+    const safe = safeHttpUrl(links[k]);
     if (safe) out[k] = safe;
-    else delete out[k];
   }
   const access = safeHttpUrl(out.error?.needsAccess);
   if (out.error?.needsAccess !== undefined && !access) out.error = { ...out.error, needsAccess: undefined };

@@ -3,8 +3,11 @@ import { sanitizeLinks } from './backup';
 import { isInFlight, type Thread } from './model';
 import { isThread } from './records';
 
-/** A title as typed, on one line and at most 200 characters; throws when nothing is left. */
-export function titleText(title: string): string {
+/**
+ * A title as typed, on one line and at most 200 characters; throws when nothing is left. It comes
+ * in a message, which no one checked was a string.
+ */
+export function titleText(title: unknown): string {
   const text = String(title).replace(/\s+/g, ' ').trim().slice(0, 200);
   if (!text) throw new Error(words('titleNeeded'));
   return text;

@@ -110,7 +110,10 @@ export function newTurn(prompt: string, now = Date.now()): Turn {
   return { id: newId('turn'), prompt, status: 'pending', content: '', createdAt: now };
 }
 
-export function newThread(prompt: string, model: string, origin: ThreadOrigin, now = Date.now()): Thread {
+/** A thread as it begins: exactly one turn, which callers may name without checking. */
+export type NewThread = Thread & { turns: [Turn] };
+
+export function newThread(prompt: string, model: string, origin: ThreadOrigin, now = Date.now()): NewThread {
   return {
     id: newId('thr'),
     title: titleFromPrompt(prompt),

@@ -45,8 +45,8 @@ export async function migrate(migrations: Record<number, Migration> = MIGRATIONS
     // Each step is committed with its version so an interrupted upgrade resumes at the right step.
     if (remove.length) await area.remove(remove);
     await area.set({ ...set, [SCHEMA_KEY]: v });
-    all = { ...all, ...set, [SCHEMA_KEY]: v };
-    for (const k of remove) delete all[k];
+    const removed = new Set(remove);
+    all = Object.fromEntries(Object.entries({ ...all, ...set, [SCHEMA_KEY]: v }).filter(([k]) => !removed.has(k)));
   }
   return { from, to: target, newer: false };
 }

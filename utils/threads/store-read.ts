@@ -111,7 +111,7 @@ export function watchStore(cb: (change: StoreChange) => void): () => void {
     }
     let problem: StorageProblem | null | undefined;
     if (STORAGE_PROBLEM_KEY in changes) {
-      const value = changes[STORAGE_PROBLEM_KEY]?.newValue;
+      const value = changes[STORAGE_PROBLEM_KEY].newValue;
       problem = isStorageProblem(value) ? value : null;
     }
     if (threads.size || index || problem !== undefined) cb({ threads, ...(index && { index }), ...(problem !== undefined && { problem }) });

@@ -204,7 +204,8 @@ export class ThreadWriter {
     // land a fraction of a millisecond inside another clock's one-second window.
     const recent = (this.recent.get(id) ?? []).filter((t) => now - t <= 1000);
     this.recent.set(id, recent);
-    return recent.length < MAX_WRITES_PER_SECOND ? 0 : recent[0]! + 1001 - now;
+    const oldest = recent[0];
+    return oldest === undefined || recent.length < MAX_WRITES_PER_SECOND ? 0 : oldest + 1001 - now;
   }
 
   private noteWrite(id: string): void {
@@ -265,7 +266,8 @@ export class ThreadWriter {
   async putMany(threads: readonly Thread[]): Promise<void> {
     const refused = this.refusal();
     if (refused) throw refused;
-    if (!threads.length) return;
+    const first = threads[0];
+    if (!first) return;
     const before = new Map(threads.map((t) => [t.id, this.latest.get(t.id)]));
     const listed = new Map(this.index.map((e) => [e.id, e]));
     for (const t of threads) listed.set(t.id, indexEntryOf(t));
@@ -294,7 +296,7 @@ export class ThreadWriter {
         Object.keys(restore).length ? this.set(restore) : undefined,
         gone.length ? browser.storage.local.remove(gone) : undefined,
       ]).catch(() => {});
-      this.onWriteError(err, threads[0]!.id);
+      this.onWriteError(err, first.id);
       throw new StorageWriteError(err);
     }
     for (const t of threads) {
