@@ -6,7 +6,9 @@ import { loadSettings as readSettings, watchSettings } from '@/utils/settings/se
 import { send } from '@/utils/messages';
 import { formatNumber, t } from '@/utils/i18n';
 
-export const SUBMIT_KEYS = /Mac|iPhone|iPad/.test(globalThis.navigator?.platform ?? '') ? '⌘+Enter' : 'Ctrl+Enter';
+// Node (the unit tests) has no navigator. The user agent names Apple systems as `platform` did, and is not deprecated.
+const userAgent = (globalThis as { navigator?: Navigator }).navigator?.userAgent ?? '';
+export const SUBMIT_KEYS = /Mac|iPhone|iPad/.test(userAgent) ? '⌘+Enter' : 'Ctrl+Enter';
 
 /** Video jobs: the durations and sizes a relay takes (grok2api checks its own lists; others pass them on). */
 export function jobChoices(s: Settings | null): { seconds: string[]; sizes: string[] } {
@@ -74,8 +76,14 @@ export function Composer(props: { origin: ThreadOrigin; onStarted?: (threadId: s
     e?.preventDefault();
     if (!settings || busy) return;
     const problem = readinessProblem(settings);
-    if (problem) { setError({ text: problem, options: true }); return; }
-    if (!prompt.trim()) { setError({ text: t('promptNeeded') }); return; }
+    if (problem) {
+      setError({ text: problem, options: true });
+      return;
+    }
+    if (!prompt.trim()) {
+      setError({ text: t('promptNeeded') });
+      return;
+    }
     setBusy(true);
     setError(null);
     try {
@@ -95,7 +103,7 @@ export function Composer(props: { origin: ThreadOrigin; onStarted?: (threadId: s
   const left = LIMITS.promptMax - prompt.length;
   const choices = jobChoices(settings);
   return (
-    <form class="composer" onSubmit={generate} noValidate>
+    <form class="composer" onSubmit={(e) => void generate(e)} noValidate>
       <label for={id} class="label">
         {t('prompt')}
       </label>

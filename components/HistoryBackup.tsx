@@ -40,7 +40,10 @@ export function HistoryBackup() {
     try {
       const { parseImport } = await import('@/utils/threads/backup-file');
       const parsed = parseImport(await file.text());
-      if (!parsed.ok) { setResult({ ok: false, text: parsed.error }); return; }
+      if (!parsed.ok) {
+        setResult({ ok: false, text: parsed.error });
+        return;
+      }
       const c = await send('importThreads', { threads: parsed.threads });
       setResult({
         ok: true,

@@ -27,7 +27,10 @@ function InstructionForm(p: InstructionFormProps) {
 
   const submit = async (e: Event) => {
     e.preventDefault();
-    if (!text.trim()) { setError(p.emptyMessage); return; }
+    if (!text.trim()) {
+      setError(p.emptyMessage);
+      return;
+    }
     setBusy(true);
     setError('');
     try {
@@ -41,7 +44,12 @@ function InstructionForm(p: InstructionFormProps) {
   };
 
   return (
-    <form class={p.class ?? 'modify'} onSubmit={submit} onKeyDown={(e) => p.onEscape && e.key === 'Escape' && p.onEscape()} noValidate>
+    <form
+      class={p.class ?? 'modify'}
+      onSubmit={(e) => void submit(e)}
+      onKeyDown={(e) => p.onEscape && e.key === 'Escape' && p.onEscape()}
+      noValidate
+    >
       <label for={p.id} class="label">
         {p.label}
       </label>

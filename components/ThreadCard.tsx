@@ -129,7 +129,10 @@ function RenameForm({ thread, done }: { thread: Thread; done: () => void }) {
   const [error, setError] = useState('');
   const submit = async (e: Event) => {
     e.preventDefault();
-    if (!title.trim()) { setError(t('titleNeeded')); return; }
+    if (!title.trim()) {
+      setError(t('titleNeeded'));
+      return;
+    }
     try {
       if (title.trim() !== thread.title) await send('renameThread', { threadId: thread.id, title });
       done();
@@ -138,7 +141,7 @@ function RenameForm({ thread, done }: { thread: Thread; done: () => void }) {
     }
   };
   return (
-    <form class="rename" onSubmit={submit} onKeyDown={(e) => e.key === 'Escape' && done()}>
+    <form class="rename" onSubmit={(e) => void submit(e)} onKeyDown={(e) => e.key === 'Escape' && done()}>
       <label for={`rename-${thread.id}`} class="sr-only">
         {t('threadTitle')}
       </label>

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { videoFilename } from '@/utils/media/download-name';
 import { describeError } from '@/utils/relay/error-text';
+import type { TurnError } from '@/utils/relay/errors';
 import { formatDuration } from '@/utils/format';
 import { safeHttpUrl } from '@/utils/relay/safe-url';
 import { originPattern } from '@/utils/settings/settings-core';
@@ -56,7 +57,7 @@ export function TurnView({ thread, turn, index, latestDone, queuePos }: TurnProp
     setNote(null);
     p.then(
       () => ok && setNote({ text: ok }),
-      (e: Error) => setNote({ text: e.message, error: true }),
+      (e: unknown) => setNote({ text: (e as Error).message, error: true }),
     );
   };
   // The local copy when there is one (it outlives the relay's link); otherwise a plain GET of the
@@ -143,7 +144,7 @@ export function TurnView({ thread, turn, index, latestDone, queuePos }: TurnProp
         // Worded from the reason, so it follows the language of the page, not of the moment it began.
         <p class="turn__note muted small">{t(`resume_${turn.resume.reason}`)}</p>
       )}
-      {turn.error && !done && <ErrorBox turn={turn} />}
+      {turn.error && !done && <ErrorBox error={turn.error} failed={turn.status === 'failed'} />}
       {access && (
         <div class="actions">
           <button type="button" class="btn sm" aria-describedby={aid} onClick={allowAccess}>
@@ -236,8 +237,7 @@ export function TurnView({ thread, turn, index, latestDone, queuePos }: TurnProp
   );
 }
 
-function ErrorBox({ turn }: { turn: Turn }) {
-  const e = turn.error!;
+function ErrorBox({ error: e, failed }: { error: TurnError; failed: boolean }) {
   const { title, advice } = describeError(e);
   // What the relay answered is its status and its own words; the sentence kept with the turn only
   // repeats them after the title (it is written for notifications, which have no title of this
@@ -245,7 +245,7 @@ function ErrorBox({ turn }: { turn: Turn }) {
   const http = e.status !== undefined && e.status >= 300 ? `HTTP ${e.status}` : undefined;
   const fromRelay = http !== undefined || e.serverMessage !== undefined;
   return (
-    <div class={`notice notice--${turn.status === 'failed' ? 'error' : 'info'}`}>
+    <div class={`notice notice--${failed ? 'error' : 'info'}`}>
       <strong>{title}</strong>
       {!fromRelay && <p>{e.message}</p>}
       {fromRelay && (
@@ -281,6 +281,7 @@ async function copyText(text: string): Promise<void> {
     ta.style.opacity = '0';
     document.body.append(ta);
     ta.select();
+    // eslint-disable-next-line @typescript-eslint/no-deprecated -- the one way to copy when the Clipboard API refuses; nothing replaces it
     const ok = document.execCommand('copy');
     ta.remove();
     if (!ok) throw new Error(t('copyFailed'));

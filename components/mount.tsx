@@ -12,7 +12,10 @@ export function showLang(title?: () => string): void {
  * Renders a page once its words are loaded (the language set in Options, else the browser's), and
  * anew in the other language when the setting changes, from whichever page.
  */
-export async function mount(App: ComponentType, el: HTMLElement, title?: () => string): Promise<void> {
+export async function mount(App: ComponentType, title?: () => string): Promise<void> {
+  // Each page's HTML holds <div id="app">.
+  const el = document.getElementById('app');
+  if (!el) throw new Error('This page has no #app element to render into');
   const draw = () => {
     showLang(title);
     render(<App key={currentLang()} />, el);

@@ -44,7 +44,10 @@ export function useVisible(ref: RefObject<Element | null>, margin = '400px', sti
   useEffect(() => {
     const el = ref.current;
     if (!el) return;
-    if (typeof IntersectionObserver === 'undefined') { setVisible(true); return; }
+    if (typeof IntersectionObserver === 'undefined') {
+      setVisible(true);
+      return;
+    }
     const stop = watchNear(el, margin, (e) => {
       setVisible(e.isIntersecting);
       if (e.isIntersecting && sticky) stop();

@@ -45,7 +45,7 @@ export function createEngine(writer: ThreadWriter) {
       );
     },
     canRead,
-    capBytes: async () => COPY_CAP_BYTES,
+    capBytes: () => Promise.resolve(COPY_CAP_BYTES),
   });
   const keepAlive = createKeepAlive();
   const wakeAlarm = createWakeAlarm();
@@ -77,7 +77,7 @@ export function createEngine(writer: ThreadWriter) {
       const thread = await writer.get(entry.id);
       if (thread) recent.push(thread);
     }
-    await keeper.resume(recent, since);
+    keeper.resume(recent, since);
   };
 
   return { runner, keeper, media, wakeAlarm, resumeCopies };

@@ -95,7 +95,7 @@ export default defineBackground({
       generate: async ({ prompt, model, origin, seconds, size }) => {
         const settings = await keySafe();
         const thread = await runner.start(prompt, model || settings.model, origin, { seconds: jobValue(seconds), size: jobValue(size) });
-        return { threadId: thread.id, turnId: thread.turns[0]!.id };
+        return { threadId: thread.id, turnId: thread.turns[0].id };
       },
       modify: async ({ threadId, prompt }) => (await keySafe(), { turnId: (await runner.modify(threadId, prompt)).id }),
       cancel: async ({ threadId, turnId }) => (await runner.cancel(threadId, turnId), null),
@@ -123,6 +123,7 @@ export default defineBackground({
       },
     };
 
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises -- the polyfill answers with the promise a listener returns; undefined leaves the message to others
     browser.runtime.onMessage.addListener((msg: unknown, sender) => {
       // Only our own pages may start paid jobs.
       if (sender.id !== browser.runtime.id || !isRequest(msg)) return undefined;

@@ -134,7 +134,7 @@ function Options() {
         setS(next);
         setStatus({ ok: true, text: t('saved') });
       })
-      .catch((err: Error) => setStatus({ ok: false, text: t('notSaved', { error: err.message }) }));
+      .catch((err: unknown) => setStatus({ ok: false, text: t('notSaved', { error: (err as Error).message }) }));
   };
 
   const test = async () => {
@@ -280,7 +280,7 @@ function Options() {
             </datalist>
           </Field>
           <div class="row">
-            <button type="button" class="btn" onClick={test} disabled={testing} aria-describedby="test-result">
+            <button type="button" class="btn" onClick={() => void test()} disabled={testing} aria-describedby="test-result">
               {testing ? t('testing') : t('testConnection')}
             </button>
             <span class="muted small">{t('testHint')}</span>
@@ -379,4 +379,4 @@ function Options() {
 
 const title = () => `Sora Threads — ${t('options')}`;
 
-void mount(Options, document.getElementById('app')!, title);
+void mount(Options, title);

@@ -58,7 +58,9 @@ function Popup() {
 }
 
 function Recent({ thread, isNew, onOpen }: { thread: Thread; isNew: boolean; onOpen: () => void }) {
-  const last = thread.turns[thread.turns.length - 1]!;
+  const last = thread.turns[thread.turns.length - 1];
+  // Every thread has a turn; a damaged stored one is left out rather than breaking the list.
+  if (!last) return null;
   const progress = Math.round(last.progress ?? 0);
   const running = isActive(last.status);
   const detail =
@@ -90,4 +92,4 @@ function Recent({ thread, isNew, onOpen }: { thread: Thread; isNew: boolean; onO
   );
 }
 
-void mount(Popup, document.getElementById('app')!);
+void mount(Popup);

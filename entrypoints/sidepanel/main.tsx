@@ -87,8 +87,15 @@ function SidePanel() {
   const focusLoaded = focusAt >= 0 && list.slice(0, focusAt + 1).every((e) => lib.records.has(e.id) || lib.skipped.has(e.id));
   useEffect(() => {
     if (!focus || !lib.ready || !lib.index.some((e) => e.id === focus)) return; // not written yet: wait
-    if (focusAt < 0) { setQuery(''); return; } // hidden by the search
-    if (focusAt >= limit) { setLimit(focusAt + PAGE); return; }
+    // Hidden by the search: clear it.
+    if (focusAt < 0) {
+      setQuery('');
+      return;
+    }
+    if (focusAt >= limit) {
+      setLimit(focusAt + PAGE);
+      return;
+    }
     // Wait for the cards down to it: a placeholder growing into its card would push it away.
     if (!focusLoaded) return;
     const el = document.getElementById(`thread-${focus}`);
@@ -116,7 +123,7 @@ function SidePanel() {
     setNotice('');
     send('deleteThread', { threadId: thread.id }).then(
       () => setTrash(thread),
-      (e: Error) => setNotice(t('deleteFailed', { error: e.message })),
+      (e: unknown) => setNotice(t('deleteFailed', { error: (e as Error).message })),
     );
   }, []);
 
@@ -126,7 +133,7 @@ function SidePanel() {
     setTrash(undefined);
     send('restoreThread', { thread }).then(
       () => setFocus(thread.id),
-      (e: Error) => setNotice(t('restoreFailed', { error: e.message })),
+      (e: unknown) => setNotice(t('restoreFailed', { error: (e as Error).message })),
     );
   };
 
@@ -292,4 +299,4 @@ function Empty({ setupNeeded }: { setupNeeded: boolean }) {
 
 // The list is live and focus requests scroll it; a restored scroll position would fight them.
 history.scrollRestoration = 'manual';
-void mount(SidePanel, document.getElementById('app')!);
+void mount(SidePanel);
