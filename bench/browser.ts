@@ -292,7 +292,7 @@ async function measureFirstRender(s: Session, loads: number): Promise<FirstRende
       const usage = (await cdp.send('Runtime.getHeapUsage')) as { usedSize: number };
       heap = usage.usedSize / 1024 / 1024;
       await cdp.send('Performance.enable');
-      const { metrics } = (await cdp.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] };
+      const { metrics } = await cdp.send('Performance.getMetrics');
       nodes = metrics.find((m) => m.name === 'Nodes')?.value ?? NaN;
       scroll = await scrollThrough(page);
     }
@@ -334,7 +334,7 @@ const SCROLL_PROBE = `new Promise((resolve) => {
 })`;
 
 async function scrollThrough(page: Page): Promise<FirstRenderResult['scroll']> {
-  return (await page.evaluate(SCROLL_PROBE)) as FirstRenderResult['scroll'];
+  return page.evaluate<FirstRenderResult['scroll']>(SCROLL_PROBE);
 }
 
 // ------------------------------------------------------------------------------------------
@@ -471,7 +471,7 @@ async function latency(
   await cdp.send('Performance.enable');
   const NAMES = ['TaskDuration', 'ScriptDuration', 'LayoutDuration', 'RecalcStyleDuration'] as const;
   const pageMetrics = async () => {
-    const { metrics } = (await cdp.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] };
+    const { metrics } = await cdp.send('Performance.getMetrics');
     return NAMES.map((n) => metrics.find((m) => m.name === n)?.value ?? NaN);
   };
   const pageMs = [0, 0, 0, 0];
@@ -512,7 +512,7 @@ async function latency(
       const reply = (await page.evaluate(
         (prompt) => chrome.runtime.sendMessage({ type: 'generate', prompt, origin: 'sidepanel' }),
         `bench latency job ${tag}: a lighthouse in a storm, waves breaking`,
-      )) as { ok: boolean; value?: { threadId: string }; error?: string };
+      )) as { ok: boolean; value?: { threadId: string }; error?: string } | undefined;
       if (!reply?.ok || !reply.value) throw new Error(`generate failed: ${reply?.error}`);
       jobs.push({ tag, key: threadKey(reply.value.threadId) });
     }
@@ -655,9 +655,8 @@ async function backgroundCpu(s: Session, relay: Relay, stamps: RelayStamps, user
   // concurrent starts racing in ThreadWriter.putStrict).
   await page.evaluate(async (n) => {
     for (let i = 0; i < n; i++) {
-      const reply = (await chrome.runtime.sendMessage({ type: 'generate', prompt: `bench cpu job ${i + 1}`, origin: 'popup' })) as {
-        ok?: boolean;
-      };
+      const reply = (await chrome.runtime.sendMessage({ type: 'generate', prompt: `bench cpu job ${i + 1}`, origin: 'popup' })) as
+        { ok?: boolean } | undefined;
       if (!reply?.ok) throw new Error(JSON.stringify(reply));
     }
   }, jobs);

@@ -23,10 +23,14 @@ const noopEvent = { addListener() {}, removeListener() {}, hasListener: () => fa
   runtime: { id: 'sora-threads-bench', onMessage: noopEvent, getURL: (p: string) => p },
   storage: {
     local: {
-      get: async (keys?: string | string[] | Items | null) => pick(keys),
-      set: async (items: Items) => storeItems(items),
-      remove: async (keys: string | string[]) => {
+      get: (keys?: string | string[] | Items | null) => Promise.resolve(pick(keys)),
+      set: (items: Items) => {
+        storeItems(items);
+        return Promise.resolve();
+      },
+      remove: (keys: string | string[]) => {
         for (const k of typeof keys === 'string' ? [keys] : keys) memoryStorage.delete(k);
+        return Promise.resolve();
       },
     },
     onChanged: noopEvent,

@@ -168,7 +168,7 @@ async function runJobs(
 ): Promise<{ results: RunResult[]; span: Span }> {
   memoryStorage.clear();
   const writes = new Map<string, number[]>();
-  const writer = new ThreadWriter(async (items) => {
+  const writer = new ThreadWriter((items) => {
     for (const key of Object.keys(items)) {
       if (!isThreadKey(key)) continue;
       const id = threadIdOf(key);
@@ -177,6 +177,7 @@ async function runJobs(
       list.push(performance.now());
     }
     storeItems(items);
+    return Promise.resolve();
   });
   await writer.load();
   const bodies = new Map(jobs.map((j) => [j.prompt, j.body]));
@@ -185,19 +186,20 @@ async function runJobs(
   const allDone = new Promise<void>((r) => (done = r));
   const runner = new Runner({
     writer,
-    settings: async () => ({
-      ...DEFAULT_SETTINGS,
-      baseUrl: 'http://relay.bench',
-      apiKey: 'sk-bench-key',
-      concurrency,
-      notifications: false,
-    }),
+    settings: () =>
+      Promise.resolve({
+        ...DEFAULT_SETTINGS,
+        baseUrl: 'http://relay.bench',
+        apiKey: 'sk-bench-key',
+        concurrency,
+        notifications: false,
+      }),
     protocols: {
       chat: chatProtocol({
         stream: (req: ChatRequest) => {
           const prompt = req.messages[req.messages.length - 1]!.content;
           const body = bodies.get(prompt)!;
-          return streamChat({ ...req, fetch: async () => sseResponse(body()) });
+          return streamChat({ ...req, fetch: () => Promise.resolve(sseResponse(body())) });
         },
         parse: parseTaskReport,
       }),
@@ -396,7 +398,7 @@ export async function benchWriteRate(seconds = 4): Promise<WriteRateResult[]> {
     const r = results.find((x) => x.thread.title === job.prompt)!;
     const times = r.writes.get(r.thread.id) ?? [];
     const turn = r.thread.turns[0]!;
-    const span = Math.max(1, (turn.finishedAt ?? 0) - (turn.createdAt ?? 0)) / 1000;
+    const span = Math.max(1, (turn.finishedAt ?? 0) - turn.createdAt) / 1000;
     let max = 0;
     for (let i = 0; i < times.length; i++) {
       let j = i;

@@ -25,13 +25,14 @@ export class RelayStamps {
 
   install(): void {
     if (this.original) return;
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- kept to be called on each response, and put back by uninstall
     const original = ServerResponse.prototype.write;
     this.original = original;
-    const self = this;
+    const record = (res: ServerResponse, text: string) => this.record(res, text);
     ServerResponse.prototype.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
-      const url = (this as ServerResponse & { req?: { url?: string } }).req?.url ?? '';
+      const url = this.req.url ?? '';
       if (url.startsWith('/v1/chat/completions') && (typeof chunk === 'string' || chunk instanceof Uint8Array)) {
-        self.record(this, typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+        record(this, typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
       }
       return (original as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
     } as typeof ServerResponse.prototype.write;

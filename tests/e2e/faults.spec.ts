@@ -1,9 +1,9 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { BrowserContext, CDPSession, Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures';
 import { configureRelay, expectPlayer } from './helpers';
-import { alarm, RECOVER_ALARM, wakeByAlarm, wakeByMessage, workerControl } from './worker-control';
+import { alarm, wakeByAlarm, wakeByMessage, workerControl } from './worker-control';
 import type { Relay, ScenarioSpec } from '../relay/index';
 import type { Thread, Turn } from '../../utils/threads/model';
 import { indexEntryOf } from '../../utils/threads/records';
@@ -96,7 +96,7 @@ async function waitForTurn(page: Page, threadId: string, ok: (t: SeenTurn) => bo
       )
       .toBe(true);
   } catch (err) {
-    throw new Error(`The turn never got there. Last seen: ${JSON.stringify(summary())}\n${String(err)}`);
+    throw new Error(`The turn never got there. Last seen: ${JSON.stringify(summary())}\n${String(err)}`, { cause: err });
   }
   return turn!;
 }
@@ -113,7 +113,7 @@ async function recordResumes(page: Page): Promise<() => Promise<string[]>> {
     (globalThis as unknown as { __resumes: string[] }).__resumes = seen;
     const look = () => {
       for (const note of document.querySelectorAll('.turn__note')) {
-        const text = note.textContent ?? '';
+        const text = note.textContent;
         if (text && !seen.includes(text)) seen.push(text);
       }
     };
@@ -123,7 +123,7 @@ async function recordResumes(page: Page): Promise<() => Promise<string[]>> {
 }
 
 // Every test: nothing but the API requests carried the key (acceptance 10 runs in all of them).
-test.afterEach(async ({ relay }) => {
+test.afterEach(({ relay }) => {
   expect(relay.authLeaks()).toEqual([]);
 });
 
@@ -159,12 +159,13 @@ test('1. the worker is stopped mid-stream 20 times: every job resumes from its t
       const job = relay.jobs[i];
       const sw = context.serviceWorkers()[0];
       const alive = sw
-        ? await Promise.race([sw.evaluate(() => 'alive'), new Promise((r) => setTimeout(() => r('no answer'), 2000))]).catch((e) =>
-            String(e),
+        ? await Promise.race([sw.evaluate(() => 'alive'), new Promise<string>((r) => setTimeout(() => r('no answer'), 2000))]).catch(
+            (e: unknown) => String(e),
           )
         : 'none';
       throw new Error(
         `job ${i + 1}: worker ${worker.status()} (${alive}), relay open streams ${relay.openStreams}, job age ${job ? Date.now() - job.startedAt : '?'} ms\n${String(err)}`,
+        { cause: err },
       );
     }
     // While a job runs the extension holds a repeating alarm that would wake a stopped worker.
@@ -574,7 +575,7 @@ async function seedInFlight(page: Page, sources: string[]): Promise<Thread[]> {
   await page.evaluate(
     async (items) => {
       const local = (globalThis as unknown as G).chrome.storage.local;
-      const index = ((await local.get('threads:index'))['threads:index'] as unknown[]) ?? [];
+      const index = ((await local.get('threads:index'))['threads:index'] as unknown[] | undefined) ?? [];
       await local.set({ ...items.records, 'threads:index': [...items.entries, ...index] });
     },
     { records: Object.fromEntries(threads.map((t) => [`thread:${t.id}`, t])), entries: threads.map(indexEntryOf).reverse() },

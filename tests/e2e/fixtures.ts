@@ -32,6 +32,7 @@ export const test = base.extend<ExtensionFixtures & ExtensionOptions>({
   chromiumArgs: [[], { option: true }],
 
   // `{}`: Playwright reads a fixture's dependencies from its first parameter's pattern; none here.
+  // eslint-disable-next-line no-empty-pattern -- Playwright requires the pattern, and this fixture needs nothing
   relay: async ({}, use) => {
     const relay = await startRelay();
     await use(relay);

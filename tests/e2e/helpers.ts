@@ -26,7 +26,7 @@ export async function recordTurnUpdates(page: Page): Promise<() => Promise<Seen>
     (globalThis as unknown as { __seen: typeof seen }).__seen = seen;
     const scan = () => {
       for (const el of document.querySelectorAll('.turn__status-text')) {
-        const s = el.textContent ?? '';
+        const s = el.textContent;
         if (seen.statuses[seen.statuses.length - 1] !== s) seen.statuses.push(s);
       }
       for (const el of document.querySelectorAll('[role="progressbar"]')) {

@@ -28,8 +28,9 @@ test('a 3-turn thread sends the whole history each time and the relay remixes th
     // Turn k (0-based) must carry every earlier prompt and the relay's own earlier answers.
     const k = relay.jobs.length;
     const m = messagesOf(body);
-    const expectedRoles = [...Array(2 * k + 1)].map((_, i) => (i % 2 ? 'assistant' : 'user'));
-    if (JSON.stringify(m.map((x) => x.role)) !== JSON.stringify(expectedRoles)) return (problem = `roles ${m.map((x) => x.role)}`);
+    const expectedRoles = Array.from({ length: 2 * k + 1 }, (_, i) => (i % 2 ? 'assistant' : 'user'));
+    if (JSON.stringify(m.map((x) => x.role)) !== JSON.stringify(expectedRoles))
+      return (problem = `roles ${m.map((x) => x.role).join(',')}`);
     for (let i = 0; i <= k; i++) if (m[2 * i]!.content !== prompts[i]) return (problem = `prompt ${i}: ${m[2 * i]!.content}`);
     for (let i = 0; i < k; i++) {
       const job = relay.jobs[i]!;

@@ -14,6 +14,7 @@ const MODELS = [...new Set(RELAY_FIXTURES.map((f) => f.model))];
 
 /** This test's relay, serving every fixture's model (the `relay` fixture serves only sora-2). */
 const familyRelay = test.extend<{ relay: Relay }>({
+  // eslint-disable-next-line no-empty-pattern -- Playwright reads dependencies from this pattern; there are none
   relay: async ({}, use) => {
     const relay = await startRelay({ models: MODELS });
     await use(relay);

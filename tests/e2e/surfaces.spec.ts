@@ -509,9 +509,8 @@ test('1,000 stored threads: a first page renders, more on scroll, search reads e
 });
 
 async function allThreads(sw: Worker): Promise<Record<string, unknown>> {
-  const all = (await sw.evaluate(() => (globalThis as unknown as { chrome: Chrome }).chrome.storage.local.get(null))) as Record<
-    string,
-    unknown
-  >;
+  const all = await sw.evaluate<Record<string, unknown>>(() =>
+    (globalThis as unknown as { chrome: Chrome }).chrome.storage.local.get(null),
+  );
   return Object.fromEntries(Object.entries(all).filter(([k]) => k.startsWith('thread:')));
 }

@@ -24,7 +24,7 @@ export interface ChatHost {
   url: string;
   apiKey: string;
   models: readonly string[];
-  onChatRequest?: (body: ChatBody) => void | string;
+  onChatRequest?: (body: ChatBody) => string | undefined;
   takeScenario(): ScenarioSpec;
   /** The scenario the next request would take, without taking it. */
   peekScenario(): ScenarioSpec;
@@ -46,7 +46,10 @@ function messagesOf(body: ChatBody): Message[] | undefined {
     if (typeof role !== 'string') return undefined;
     // Content may also come as OpenAI content parts; only their text matters here.
     const text = Array.isArray(content)
-      ? content.map((part: { text?: unknown }) => (typeof part?.text === 'string' ? part.text : '')).join('')
+      ? content
+          .map((part: unknown) => (part as { text?: unknown } | null)?.text)
+          .map((text) => (typeof text === 'string' ? text : ''))
+          .join('')
       : content;
     if (typeof text !== 'string') return undefined;
     out.push({ role, content: text });
@@ -87,7 +90,7 @@ export function handleChat(host: ChatHost, req: IncomingMessage, res: ServerResp
     sendError(res, { status: 404, message: `The model \`${chat.model}\` does not exist or you do not have access to it.` });
     return undefined;
   }
-  let verdict: void | string;
+  let verdict: string | undefined;
   try {
     verdict = host.onChatRequest?.(chat);
   } catch (err) {
@@ -163,7 +166,8 @@ export function handleChat(host: ChatHost, req: IncomingMessage, res: ServerResp
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 async function runStream(host: ChatHost, res: ServerResponse, plan: StreamPlan, never: boolean): Promise<void> {
-  let open = true;
+  // Set false on 'close': `as boolean` keeps TypeScript from taking it for true after each await.
+  let open = true as boolean;
   host.streamOpened();
   res.on('close', () => {
     if (!open) return;

@@ -14,19 +14,20 @@ export function handleControl(relay: Relay, action: string, method: string, body
     if (handleVideosControl(relay, action, method, body, res)) return;
     if (method === 'POST' && action === 'scenario') {
       relay.setScenario(body as ScenarioSpec);
-      sendJson(res, 200, { ok: true, scenario: relay.currentScenario }); return;
+      sendJson(res, 200, { ok: true, scenario: relay.currentScenario });
+      return;
     }
     if (method === 'POST' && action === 'enqueue') {
-      const list = Array.isArray(body)
-        ? body
-        : body && typeof body === 'object' && 'scenarios' in body
-          ? (body).scenarios
-          : [body];
+      const list = Array.isArray(body) ? body : body && typeof body === 'object' && 'scenarios' in body ? body.scenarios : [body];
       if (!Array.isArray(list)) throw new Error('expected a scenario, an array of them, or {scenarios: [...]}');
       relay.enqueue(...(list as ScenarioSpec[]));
-      sendJson(res, 200, { ok: true, queued: relay.queued }); return;
+      sendJson(res, 200, { ok: true, queued: relay.queued });
+      return;
     }
-    if (method === 'GET' && action === 'requests') { sendJson(res, 200, relay.requests); return; }
+    if (method === 'GET' && action === 'requests') {
+      sendJson(res, 200, relay.requests);
+      return;
+    }
     if (method === 'GET' && action === 'state') {
       sendJson(res, 200, {
         scenario: relay.currentScenario,
@@ -41,11 +42,13 @@ export function handleControl(relay: Relay, action: string, method: string, body
           keyRevoked: relay.videos.keyRevoked,
         },
         videoJobs: relay.videoJobs.map((j) => ({ ...j, ...relay.videos.statusOf(j) })),
-      }); return;
+      });
+      return;
     }
     if (method === 'POST' && action === 'reset') {
       relay.reset();
-      sendJson(res, 200, { ok: true }); return;
+      sendJson(res, 200, { ok: true });
+      return;
     }
     sendError(res, { status: 404, message: `unknown control ${method} /__relay/${action}`, code: 'not_found' });
   } catch (err) {

@@ -56,7 +56,8 @@ export async function serveFixture(
     res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(chunks[0]!.text) }).end(chunks[0]!.text);
     return;
   }
-  let open = true;
+  // Set false on 'close': `as boolean` keeps TypeScript from taking it for true after each await.
+  let open = true as boolean;
   host.streamOpened();
   res.on('close', () => {
     if (!open) return;

@@ -42,9 +42,8 @@ export class MediaLinks {
   }
 
   isExpired(path: string, now = Date.now()): boolean {
-    let at = this.issued.get(path);
+    const at = this.issued.get(path);
     if (at === undefined) {
-      at = now;
       this.issued.set(path, now);
       return false;
     }

@@ -74,7 +74,7 @@ export class Relay implements ChatHost {
   readonly videos: VideoApi;
   readonly videoModels: readonly string[];
   /** Return a string to answer the chat request 400 with it (e.g. to check `messages`). */
-  onChatRequest?: (body: ChatBody) => void | string;
+  onChatRequest?: (body: ChatBody) => string | undefined;
   maxOpenStreams = 0;
   private open = 0;
   private scenario: ScenarioSpec;
@@ -246,9 +246,13 @@ export class Relay implements ChatHost {
     if (method === 'OPTIONS') return void res.writeHead(204).end();
     const media = method === 'GET' || method === 'HEAD' ? mediaRoute(url.pathname, url.searchParams) : undefined;
     if (media && media !== 'bad-id') {
-      if (this.links.isExpired(url.pathname)) { this.links.sendExpired(res); return; }
+      if (this.links.isExpired(url.pathname)) {
+        this.links.sendExpired(res);
+        return;
+      }
       if (await this.videos.serveFile(req, res, url.pathname)) return;
-      serveMedia(req, res, media); return;
+      serveMedia(req, res, media);
+      return;
     }
     sendStoreError(res, 404);
   }
@@ -299,9 +303,13 @@ export class Relay implements ChatHost {
       return;
     }
     if (method === 'GET' && path === '/v1/models') {
-      if (!isAuthorized(req, this.apiKey)) { sendError(res, { status: 401 }); return; }
+      if (!isAuthorized(req, this.apiKey)) {
+        sendError(res, { status: 401 });
+        return;
+      }
       const created = 1760338775;
-      sendJson(res, 200, { object: 'list', data: this.models.map((id) => ({ id, object: 'model', created, owned_by: 'relay' })) }); return;
+      sendJson(res, 200, { object: 'list', data: this.models.map((id) => ({ id, object: 'model', created, owned_by: 'relay' })) });
+      return;
     }
     if (isVideosPath(path)) {
       const handled = await this.videos.handle({
@@ -320,16 +328,30 @@ export class Relay implements ChatHost {
     }
     const media = method === 'GET' || method === 'HEAD' ? mediaRoute(path, url.searchParams) : undefined;
     // grok2api's own answer to an id outside its rule (router.py:582-583, errors.py ValidationError).
-    if (media === 'bad-id')
-      { sendError(res, { status: 400, message: 'Invalid file ID', type: 'invalid_request_error', code: 'invalid_value' }); return; }
-    if (media && this.links.isExpired(path)) { this.links.sendExpired(res); return; }
+    if (media === 'bad-id') {
+      sendError(res, { status: 400, message: 'Invalid file ID', type: 'invalid_request_error', code: 'invalid_value' });
+      return;
+    }
+    if (media && this.links.isExpired(path)) {
+      this.links.sendExpired(res);
+      return;
+    }
     if (media && (await this.videos.serveFile(req, res, path))) return;
-    if (media) { serveMedia(req, res, media); return; }
+    if (media) {
+      serveMedia(req, res, media);
+      return;
+    }
     const task = /^\/tasks\/([\w-]+?)(\.json)?$/.exec(path);
     if (task && method === 'GET') {
       const job = this.job(task[1]!);
-      if (!job) { sendError(res, { status: 404, message: `no such task: ${task[1]}`, code: 'task_not_found' }); return; }
-      if (task[2]) { sendJson(res, 200, taskSource(job)); return; }
+      if (!job) {
+        sendError(res, { status: 404, message: `no such task: ${task[1]}`, code: 'task_not_found' });
+        return;
+      }
+      if (task[2]) {
+        sendJson(res, 200, taskSource(job));
+        return;
+      }
       res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(taskPage(job));
       return;
     }

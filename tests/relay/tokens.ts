@@ -7,7 +7,7 @@ const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 function randomFrom(alphabet: string, length: number): string {
   const bytes = randomBytes(length);
   let out = '';
-  for (const b of bytes) out += alphabet[b % alphabet.length];
+  for (const b of bytes) out += alphabet.charAt(b % alphabet.length);
   return out;
 }
 

@@ -124,7 +124,8 @@ export async function serveContent(
   const cut = opts.dropAfterBytes !== undefined && counter.dropsLeft > 0 ? opts.dropAfterBytes : undefined;
   if (cut !== undefined) counter.dropsLeft -= 1;
   const chunk = Math.max(1, opts.chunkBytes ?? 64 * 1024);
-  let open = true;
+  // Set false on 'close': `as boolean` keeps TypeScript from taking it for true after each await.
+  let open = true as boolean;
   res.on('close', () => (open = false));
   for (let sent = 0; sent < length;) {
     if (sent > 0 && opts.chunkDelayMs) await sleep(opts.chunkDelayMs);

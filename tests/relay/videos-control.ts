@@ -1,5 +1,4 @@
 import type { ServerResponse } from 'node:http';
-import type { ExpiredStatus } from './links';
 import { sendJson } from './http-errors';
 import type { Relay } from './server';
 import type { VideoFlavour, VideoJobSpec } from './videos';

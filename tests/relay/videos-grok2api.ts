@@ -33,29 +33,49 @@ export async function grok2apiVideos(api: VideoApi, r: VideoRequest): Promise<vo
   const send = (answer: JobAnswer) => sendAnswer(r.res, answer);
   const { route } = r;
   // Routing comes before the auth dependency: no remix, no list, other methods 405.
-  if (route.kind === 'remix') { send(grok2api.remixUnsupported); return; }
-  if (route.kind === 'list') { send(grok2api.listUnsupported); return; }
+  if (route.kind === 'remix') {
+    send(grok2api.remixUnsupported);
+    return;
+  }
+  if (route.kind === 'list') {
+    send(grok2api.listUnsupported);
+    return;
+  }
   if (route.kind === 'other') {
     send(
       route.allow
         ? derive(grok2api.listUnsupported, 405, grok2api.listUnsupported.body, { allow: route.allow })
         : grok2api.remixUnsupported,
-    ); return;
+    );
+    return;
   }
   const key = keyOf(r.req);
-  if (key === undefined) { send(grok2api.authError); return; }
-  if (api.keyRevoked || key !== api.host.apiKey) { send(grok2api.authInvalidKey); return; }
+  if (key === undefined) {
+    send(grok2api.authError);
+    return;
+  }
+  if (api.keyRevoked || key !== api.host.apiKey) {
+    send(grok2api.authInvalidKey);
+    return;
+  }
 
   if (route.kind === 'retrieve' || route.kind === 'content') {
     const job = api.find(route.id!);
-    if (!job) { send(grok2api.unknownId(route.id)); return; }
+    if (!job) {
+      send(grok2api.unknownId(route.id));
+      return;
+    }
     r.onJob(job.id);
     if (route.kind === 'retrieve') {
       const step = api.poll(job);
-      send(stateAnswer(job, step.status, step.progress)); return;
+      send(stateAnswer(job, step.status, step.progress));
+      return;
     }
     job.contentRequests += 1;
-    if (api.current(job).status !== 'completed') { send(grok2api.contentNotReady); return; }
+    if (api.current(job).status !== 'completed') {
+      send(grok2api.contentNotReady);
+      return;
+    }
     const done = new Date(job.stepStartedAt).toUTCString();
     return serveContent(
       r.req,
@@ -73,31 +93,55 @@ export async function grok2apiVideos(api: VideoApi, r: VideoRequest): Promise<vo
 
   // create: FastAPI Form()/File() parameters, checked in their declaration order.
   if (!r.form || !isFormType(r.contentType)) {
-    if (r.formError !== undefined) { send(derive(grok2api.remixUnsupported, 400, { detail: 'There was an error parsing the body' })); return; }
-    send(grok2api.jsonBodyRejected); return;
+    if (r.formError !== undefined) {
+      send(derive(grok2api.remixUnsupported, 400, { detail: 'There was an error parsing the body' }));
+      return;
+    }
+    send(grok2api.jsonBodyRejected);
+    return;
   }
   const { fields } = r.form;
   const model = fields.model ?? '';
-  if (model === '') { send(grok2api.jsonBodyRejected); return; }
+  if (model === '') {
+    send(grok2api.jsonBodyRejected);
+    return;
+  }
   const prompt = fields.prompt ?? '';
-  if (prompt === '') { send(validation('Field required', 'prompt')); return; }
+  if (prompt === '') {
+    send(validation('Field required', 'prompt'));
+    return;
+  }
   const secondsText = fields.seconds;
   if (secondsText !== undefined && !/^\s*[+-]?\d+\s*$/.test(secondsText)) {
-    send(validation('Input should be a valid integer, unable to parse string as an integer', 'seconds')); return;
+    send(validation('Input should be a valid integer, unable to parse string as an integer', 'seconds'));
+    return;
   }
   const size = fields.size ?? '720x1280';
-  if (!(grok2api.ALLOWED_SIZES as readonly string[]).includes(size)) { send(grok2api.invalidSize); return; }
+  if (!(grok2api.ALLOWED_SIZES as readonly string[]).includes(size)) {
+    send(grok2api.invalidSize);
+    return;
+  }
   // Only File(alias="input_reference[]") is read; a text value there is no file either.
   const parts = r.form.files.filter((f) => f.name === grok2api.REFERENCE_PART);
   const textParts = r.form.entries.filter((e) => e.name === grok2api.REFERENCE_PART);
-  if (textParts.length > 0 || parts.some((f) => !isImage(f))) { send(grok2api.referenceNotImage); return; }
-  if (!api.host.videoModels.includes(model)) { send(grok2api.notVideoModel(model)); return; }
+  if (textParts.length > 0 || parts.some((f) => !isImage(f))) {
+    send(grok2api.referenceNotImage);
+    return;
+  }
+  if (!api.host.videoModels.includes(model)) {
+    send(grok2api.notVideoModel(model));
+    return;
+  }
   const seconds = secondsText === undefined ? 6 : Number.parseInt(secondsText, 10);
-  if (!(grok2api.ALLOWED_SECONDS as readonly number[]).includes(seconds)) { send(grok2api.invalidSeconds); return; }
+  if (!(grok2api.ALLOWED_SECONDS as readonly number[]).includes(seconds)) {
+    send(grok2api.invalidSeconds);
+    return;
+  }
   const spec = api.takeSpec();
   if (spec.busy) throw new Error('job scenario busy: only the new-api flavour has a fixture for it');
   if (spec.rejectImages && parts.length > 0) {
-    send(validation(typeof spec.rejectImages === 'string' ? spec.rejectImages : DEFAULT_REJECT, 'input_reference')); return;
+    send(validation(typeof spec.rejectImages === 'string' ? spec.rejectImages : DEFAULT_REJECT, 'input_reference'));
+    return;
   }
   const job = api.createJob({
     spec,
@@ -143,8 +187,14 @@ function stateAnswer(job: VideoJob, status: string, progress: number): JobAnswer
 export function grok2api3Videos(api: VideoApi, r: VideoRequest): void {
   const send = (answer: JobAnswer) => sendAnswer(r.res, answer);
   const { current } = grok2api;
-  if (r.route.kind !== 'retrieve' && r.route.kind !== 'content') { send(current.notFound); return; }
+  if (r.route.kind !== 'retrieve' && r.route.kind !== 'content') {
+    send(current.notFound);
+    return;
+  }
   const key = keyOf(r.req);
-  if (api.keyRevoked || key !== api.host.apiKey) { send(current.authError); return; }
+  if (api.keyRevoked || key !== api.host.apiKey) {
+    send(current.authError);
+    return;
+  }
   send(current.unknownId);
 }

@@ -37,30 +37,43 @@ export async function newApiVideos(api: VideoApi, r: VideoRequest): Promise<void
   const send = (answer: JobAnswer) => sendAnswer(r.res, answer, { 'X-Oneapi-Request-Id': requestId });
   const { route } = r;
   // Unregistered routes (no list, no DELETE) are gin's NoRoute: 404 before any auth.
-  if (route.kind === 'other' || route.kind === 'list') { send(newApi.routeNotFound(r.method, r.path)); return; }
+  if (route.kind === 'other' || route.kind === 'list') {
+    send(newApi.routeNotFound(r.method, r.path));
+    return;
+  }
   const key = keyOf(r.req);
   const want = api.host.apiKey.startsWith('sk-') ? api.host.apiKey.slice(3) : api.host.apiKey;
   if (api.keyRevoked || key !== want) {
-    send(newApi.authError(requestId, /^zh/i.test(r.req.headers['accept-language'] ?? '') ? 'zh-CN' : 'en')); return;
+    send(newApi.authError(requestId, /^zh/i.test(r.req.headers['accept-language'] ?? '') ? 'zh-CN' : 'en'));
+    return;
   }
 
   if (route.kind === 'retrieve') {
     const job = api.find(route.id!);
-    if (!job) { send(newApi.unknownId); return; }
+    if (!job) {
+      send(newApi.unknownId);
+      return;
+    }
     r.onJob(job.id);
-    send(stateAnswer(api, job, api.poll(job))); return;
+    send(stateAnswer(api, job, api.poll(job)));
+    return;
   }
   if (route.kind === 'content') {
     const job = api.find(route.id!);
-    if (!job) { send(newApi.contentUnknownId); return; }
+    if (!job) {
+      send(newApi.contentUnknownId);
+      return;
+    }
     r.onJob(job.id);
     job.contentRequests += 1;
     const step = api.current(job);
-    if (step.status !== 'completed') { send(newApi.contentNotReady(rowStatus(job, step))); return; }
+    if (step.status !== 'completed') {
+      send(newApi.contentNotReady(rowStatus(job, step)));
+      return;
+    }
     if (job.cdnUrl && job.spec.contentAfterLinkExpiry === 'upstream-error' && api.host.links.isExpired(new URL(job.cdnUrl).pathname)) {
-      send(
-        derive(newApi.contentUnknownId, 502, { error: { message: 'Upstream service returned status 403', type: 'server_error' } }),
-      ); return;
+      send(derive(newApi.contentUnknownId, 502, { error: { message: 'Upstream service returned status 403', type: 'server_error' } }));
+      return;
     }
     return serveContent(
       r.req,
@@ -72,18 +85,30 @@ export async function newApiVideos(api: VideoApi, r: VideoRequest): Promise<void
   }
 
   const input = readInput(r, requestId);
-  if ('answer' in input) { send(input.answer); return; }
+  if ('answer' in input) {
+    send(input.answer);
+    return;
+  }
   const { fields } = input;
 
   if (route.kind === 'remix') {
     const source = api.find(route.id!);
-    if (!source) { send(newApi.remixUnknownId); return; }
+    if (!source) {
+      send(newApi.remixUnknownId);
+      return;
+    }
     const spec = api.takeSpec();
     const mode = spec.remix ?? 'supported';
     const prompt = typeof fields.prompt === 'string' ? fields.prompt : '';
     // The Sora adaptor checks the remix body; a converted channel validates it as a generation.
-    if (prompt.trim() === '') { send(mode === 'new-generation' ? newApi.missingPrompt : newApi.remixMissingPrompt); return; }
-    if (mode === 'unsupported') { send(newApi.remixUnsupported()); return; }
+    if (prompt.trim() === '') {
+      send(mode === 'new-generation' ? newApi.missingPrompt : newApi.remixMissingPrompt);
+      return;
+    }
+    if (mode === 'unsupported') {
+      send(newApi.remixUnsupported());
+      return;
+    }
     const job = api.createJob({
       spec,
       flavour: 'new-api',
@@ -95,26 +120,49 @@ export async function newApiVideos(api: VideoApi, r: VideoRequest): Promise<void
       remixOf: source.id,
     });
     r.onJob(job.id);
-    if (mode === 'new-generation') { send(newApi.createQueued({ id: job.id, model: job.model, createdAt: job.createdAt })); return; }
-    send(newApi.createQueuedPassthrough({ ...upstreamCreate(job), remixed_from_video_id: source.upstreamId }, job.id)); return;
+    if (mode === 'new-generation') {
+      send(newApi.createQueued({ id: job.id, model: job.model, createdAt: job.createdAt }));
+      return;
+    }
+    send(newApi.createQueuedPassthrough({ ...upstreamCreate(job), remixed_from_video_id: source.upstreamId }, job.id));
+    return;
   }
 
   // create
   const model = typeof fields.model === 'string' ? fields.model : '';
-  if (model === '') { send(newApi.missingModel(requestId)); return; }
-  if (!api.host.videoModels.includes(model)) { send(newApi.noChannel(model, 'default', requestId)); return; }
-  if (!r.form && typeof fields.seconds === 'number') { send(newApi.secondsAsJsonNumber); return; }
+  if (model === '') {
+    send(newApi.missingModel(requestId));
+    return;
+  }
+  if (!api.host.videoModels.includes(model)) {
+    send(newApi.noChannel(model, 'default', requestId));
+    return;
+  }
+  if (!r.form && typeof fields.seconds === 'number') {
+    send(newApi.secondsAsJsonNumber);
+    return;
+  }
   const prompt = typeof fields.prompt === 'string' ? fields.prompt : '';
-  if (prompt.trim() === '') { send(newApi.missingPrompt); return; }
+  if (prompt.trim() === '') {
+    send(newApi.missingPrompt);
+    return;
+  }
   const size = typeof fields.size === 'string' && fields.size !== '' ? fields.size : undefined;
-  if (size && model.startsWith('sora-2') && !soraSizes(model).includes(size)) { send(newApi.invalidSize); return; }
+  if (size && model.startsWith('sora-2') && !soraSizes(model).includes(size)) {
+    send(newApi.invalidSize);
+    return;
+  }
   const spec = api.takeSpec();
-  if (spec.busy) { send(newApi.upstreamBusy); return; }
+  if (spec.busy) {
+    send(newApi.upstreamBusy);
+    return;
+  }
   if (spec.rejectImages && carriesImage(fields, r.form?.files ?? [])) {
     const message = typeof spec.rejectImages === 'string' ? spec.rejectImages : DEFAULT_REJECT;
     // An upstream's 400 comes back as fail_to_fetch_task with its body as the message.
     const upstream = JSON.stringify({ error: { message, type: 'invalid_request_error', param: 'input_reference', code: 'invalid_value' } });
-    send(newApi.remixUnsupported(400, upstream)); return;
+    send(newApi.remixUnsupported(400, upstream));
+    return;
   }
   const channel = spec.channel ?? 'converted';
   const seconds =
@@ -134,7 +182,10 @@ export async function newApiVideos(api: VideoApi, r: VideoRequest): Promise<void
     references: references(channel, r.form?.files ?? []),
   });
   r.onJob(job.id);
-  if (channel === 'passthrough') { send(newApi.createQueuedPassthrough(upstreamCreate(job), job.id)); return; }
+  if (channel === 'passthrough') {
+    send(newApi.createQueuedPassthrough(upstreamCreate(job), job.id));
+    return;
+  }
   send(newApi.createQueued({ id: job.id, model: job.model, createdAt: job.createdAt }));
 }
 

@@ -12,9 +12,9 @@ const CONFIGURED = { baseUrl: 'http://127.0.0.1:8787', apiKey: 'sk-test', model:
 function fakeRunner() {
   const started: { prompt: string; model: string; origin: string }[] = [];
   const runner = {
-    start: vi.fn(async (prompt: string, model: string, origin: 'context-menu') => {
+    start: vi.fn((prompt: string, model: string, origin: 'context-menu') => {
       started.push({ prompt, model, origin });
-      return newThread(prompt, model, origin);
+      return Promise.resolve(newThread(prompt, model, origin));
     }),
   } as unknown as JobRunner;
   return { runner, started };
@@ -26,9 +26,9 @@ let sidePanelOpen: ReturnType<typeof vi.fn>;
 beforeEach(async () => {
   fakeBrowser.reset();
   notes = [];
-  vi.spyOn(browser.notifications, 'create').mockImplementation((async (id: string, opts: { title: string; message: string }) => {
+  vi.spyOn(browser.notifications, 'create').mockImplementation(((id: string, opts: { title: string; message: string }) => {
     notes.push({ id, title: opts.title, message: opts.message });
-    return id;
+    return Promise.resolve(id);
   }) as never);
   sidePanelOpen = vi.fn(async () => {});
   (browser as unknown as { sidePanel: unknown }).sidePanel = { open: sidePanelOpen };
@@ -85,7 +85,7 @@ describe('context menu', () => {
 describe('notifications', () => {
   const finished = (status: 'completed' | 'failed'): [Thread, Thread['turns'][number]] => {
     const t = newThread('a cow dancing', 'sora-2', 'popup');
-    const turn = { ...t.turns[0]!, status, ...(status === 'failed' && { error: { kind: 'auth' as const, message: 'Invalid API key' } }) };
+    const turn = { ...t.turns[0], status, ...(status === 'failed' && { error: { kind: 'auth' as const, message: 'Invalid API key' } }) };
     return [t, turn];
   };
 
@@ -95,7 +95,7 @@ describe('notifications', () => {
     const [t2, bad] = finished('failed');
     await notifyFinished(t2, bad);
     expect(notes).toEqual([
-      { id: `thread:${t.id}`, title: 'Completed: a cow dancing', message: expect.stringMatching(/ready/) },
+      { id: `thread:${t.id}`, title: 'Completed: a cow dancing', message: expect.stringMatching(/ready/) as string },
       { id: `thread:${t2.id}`, title: 'Failed: a cow dancing', message: 'Invalid API key' },
     ]);
   });

@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { browser } from 'wxt/browser';
 import { describeError } from '@/utils/relay/error-text';
 import { INDEX_KEY } from '@/utils/threads/storage-keys';
@@ -13,7 +13,7 @@ const KEY = 'sk-live-0123456789abcdef';
 function done(prompt: string, n: number, at = 1000): Thread {
   const t = newThread(prompt, 'sora-2', 'popup', at);
   t.turns[0] = {
-    ...t.turns[0]!,
+    ...t.turns[0],
     status: 'completed',
     progress: 100,
     taskId: `task_${n}`,
@@ -103,7 +103,7 @@ describe('export / import', () => {
       status: 'interrupted',
       error: {
         kind: 'interrupted',
-        message: expect.stringMatching(/still running when the history was exported; it may have finished on the relay/),
+        message: expect.stringMatching(/still running when the history was exported; it may have finished on the relay/) as string,
       },
     });
     expect(describeError(running!.error!).title).toBe('Stopped before it finished');
@@ -137,7 +137,7 @@ describe('export / import', () => {
     await fresh.load();
     expect(parseImport('{"format":"sora-threads-export","version":1}')).toMatchObject({
       ok: false,
-      error: expect.stringMatching(/damaged/),
+      error: expect.stringMatching(/damaged/) as string,
     });
     // The background re-checks what a page sends: one bad record rejects the whole batch.
     await expect(importInto(fresh, [threads[0], { id: 'x', turns: 'nope' }])).rejects.toThrow(/Thread 2 of the file is damaged/);

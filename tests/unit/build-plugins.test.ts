@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { compileFunction } from 'node:vm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import config, { noInnerHtml, pruneWebextPolyfill } from '../../wxt.config';
 
@@ -12,15 +13,24 @@ function transform(keep: string[], code = source, id = POLYFILL): string | null 
   return out?.code ?? null;
 }
 
+/** The parts of the polyfill's `browser` these tests call. */
+interface LoadedBrowser {
+  storage: { local: { get(key: string): Promise<unknown> } };
+  bookmarks: { getTree(): Promise<unknown> };
+}
+
 /** Runs the (pruned) polyfill against a fake `chrome`, the way a page loads it, and returns its `browser`. */
-function load(code: string, chrome: object): Record<string, any> {
-  const saved = { chrome: (globalThis as any).chrome, browser: (globalThis as any).browser };
-  (globalThis as any).chrome = chrome;
-  delete (globalThis as any).browser;
+function load(code: string, chrome: object): LoadedBrowser {
+  const globals = globalThis as { chrome?: unknown; browser?: unknown };
+  const saved = { chrome: globals.chrome, browser: globals.browser };
+  globals.chrome = chrome;
+  delete globals.browser;
   try {
-    const module = { exports: {} as Record<string, any> };
-    new Function('module', 'exports', code)(module, module.exports);
-    return module.exports;
+    const module = { exports: {} };
+    // The built text as a CommonJS module, in this realm (it reads the `chrome` set above).
+    const run = compileFunction(code, ['module', 'exports']) as (module: object, exports: object) => void;
+    run(module, module.exports);
+    return module.exports as LoadedBrowser;
   } finally {
     Object.assign(globalThis, saved);
   }
@@ -31,7 +41,7 @@ afterEach(() => vi.restoreAllMocks());
 describe('pruneWebextPolyfill (build)', () => {
   it('keeps the API tables of the namespaces the extension can reach, and only those', () => {
     const code = transform(['storage', 'alarms', 'runtime', 'sidePanel'])!;
-    const table = JSON.parse(/const apiMetadata = (\{.*?\});/.exec(code)![1]!);
+    const table = JSON.parse(/const apiMetadata = (\{.*?\});/.exec(code)![1]!) as { storage: { local: { get: unknown } } };
     // sidePanel has no table in the polyfill: nothing to keep, nothing invented.
     expect(Object.keys(table).sort()).toEqual(['alarms', 'runtime', 'storage']);
     expect(table.storage.local.get).toEqual({ minArgs: 0, maxArgs: 1 });

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { apiUrl, chatCompletionsUrl, streamChat, type ChatDelta, type ChatRequest } from '../../utils/chat/stream-client';
 import { RelayError } from '../../utils/relay/errors';
 import { parseRetryAfter, readServerError } from '../../utils/relay/http-error';
+import { urlOf } from './fetch-input';
 
 const SEED = readFileSync(new URL('../fixtures/seed-stream.txt', import.meta.url));
 const SEED_TEXT = SEED.toString('utf8');
@@ -63,13 +64,15 @@ function sse(body: Body | Chunk[], init: ResponseInit = {}) {
   const spec = Array.isArray(body) ? { chunks: body } : body;
   const { stream, state } = bodyStream(spec);
   const calls: Call[] = [];
-  const fetch = vi.fn(async (url: string | URL | Request, reqInit?: RequestInit) => {
-    calls.push({ url: String(url), init: reqInit ?? {} });
-    return new Response(stream, {
-      status: 200,
-      ...init,
-      headers: { 'content-type': 'text/event-stream', ...(init.headers as Record<string, string>) },
-    });
+  const fetch = vi.fn((url: string | URL | Request, reqInit?: RequestInit) => {
+    calls.push({ url: urlOf(url), init: reqInit ?? {} });
+    return Promise.resolve(
+      new Response(stream, {
+        status: 200,
+        ...init,
+        headers: { 'content-type': 'text/event-stream', ...(init.headers as Record<string, string>) },
+      }),
+    );
   });
   return { fetch: fetch as unknown as typeof globalThis.fetch, calls, state };
 }
@@ -450,9 +453,7 @@ describe('streamChat errors inside the stream', () => {
 
 describe('streamChat network, cancel and stall', () => {
   it('fetch rejection → network, with the key redacted', async () => {
-    const fetch = vi.fn(async () => {
-      throw new TypeError(`Failed to fetch (${KEY})`);
-    }) as unknown as typeof globalThis.fetch;
+    const fetch = vi.fn(() => Promise.reject(new TypeError(`Failed to fetch (${KEY})`))) as unknown as typeof globalThis.fetch;
     const error = await failure(collect(streamChat(request(fetch))));
     expect(error.kind).toBe('network');
     expect(error.message).toContain('Failed to fetch');
@@ -535,7 +536,7 @@ describe('streamChat network, cancel and stall', () => {
 
   it('every chunk resets the stall timer', async () => {
     vi.useFakeTimers();
-    const chunks = [...'abcdefghij'].map((c) => chunk(c));
+    const chunks = Array.from('abcdefghij', (c) => chunk(c));
     const { fetch } = sse({ chunks: [...chunks, 'data: [DONE]\n\n'], delayMs: 400 });
     const pending = collect(streamChat(request(fetch, { stallTimeoutMs: 1_000 })));
     await vi.advanceTimersByTimeAsync(10_000);

@@ -4,13 +4,14 @@ import { CopyKeeper, RETRY_DELAYS_MS, type KeeperDeps } from '@/utils/media/copy
 import { createMediaStore, copyKey } from '@/utils/media';
 import type { MediaSource, RelayAccess } from '@/utils/runner/protocol';
 import { newThread, type LocalCopy, type Thread, type Turn } from '@/utils/threads/model';
+import { urlOf } from './fetch-input';
 
 const RELAY: RelayAccess = { baseUrl: 'https://relay.test', apiKey: 'sk-keeper-123', stallTimeoutMs: 60_000 };
 const VIDEO: Uint8Array<ArrayBuffer> = new Uint8Array(300_000).map((_, i) => i % 251);
 
 function completed(): { thread: Thread; turn: Turn } {
   const thread = newThread('a fox', 'veo-3', 'popup');
-  const turn: Turn = { ...thread.turns[0]!, status: 'completed', videoUrl: 'https://cdn.test/v.mp4', previewUrl: 'https://cdn.test/p.jpg' };
+  const turn: Turn = { ...thread.turns[0], status: 'completed', videoUrl: 'https://cdn.test/v.mp4', previewUrl: 'https://cdn.test/p.jpg' };
   return { thread: { ...thread, turns: [turn] }, turn };
 }
 
@@ -26,17 +27,18 @@ function setup(answer: (call: Call) => Response | Promise<Response>, extra: Part
   let copies: Turn['media'] = {};
   const deps: KeeperDeps = {
     media,
-    relay: async () => RELAY,
+    relay: () => Promise.resolve(RELAY),
     videoSources: (_thread, turn) => sources ?? [{ url: turn.videoUrl!, withKey: false }],
-    update: async (_threadId, _turnId, change) => {
+    update: (_threadId, _turnId, change) => {
       const next = change(copies) ?? {};
       for (const kind of ['video', 'preview'] as const) if (next[kind] && next[kind] !== copies?.[kind]) states[kind]!.push(next[kind]);
       copies = next;
+      return Promise.resolve();
     },
-    canRead: async () => true,
-    capBytes: async () => 2 * 1024 ** 3,
+    canRead: () => Promise.resolve(true),
+    capBytes: () => Promise.resolve(2 * 1024 ** 3),
     fetch: vi.fn(async (url: string | URL | Request, init?: RequestInit) => {
-      const call = { url: String(url), init: init ?? {} };
+      const call = { url: urlOf(url), init: init ?? {} };
       calls.push(call);
       return answer(call);
     }),
@@ -96,7 +98,7 @@ describe('CopyKeeper', () => {
 
   it('a CDN that CORS refuses, without a host permission, is a missing permission, not a network fault', async () => {
     const { thread, turn } = completed();
-    const { keeper, copies } = setup(() => Promise.reject(new TypeError('Failed to fetch')), { canRead: async () => false });
+    const { keeper, copies } = setup(() => Promise.reject(new TypeError('Failed to fetch')), { canRead: () => Promise.resolve(false) });
     await keeper.keep(thread, turn);
     expect(copies()?.video).toEqual({ state: 'failed', error: 'permission' });
   });
@@ -131,7 +133,12 @@ describe('CopyKeeper', () => {
           },
         });
       },
-      { sleep: async (ms) => void waits.push(ms) },
+      {
+        sleep: (ms) => {
+          waits.push(ms);
+          return Promise.resolve();
+        },
+      },
     );
     await keeper.keep(thread, turn);
     expect(waits).toEqual([RETRY_DELAYS_MS[0]]);

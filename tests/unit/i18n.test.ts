@@ -118,10 +118,10 @@ describe('t', () => {
 describe('initI18n', () => {
   it('fetches the chosen language’s messages.json (and English to fall back on)', async () => {
     const urls: string[] = [];
-    vi.stubGlobal('fetch', async (url: string) => {
+    vi.stubGlobal('fetch', (url: string) => {
       urls.push(url);
       const body = url.includes('zh_CN') ? zh : en;
-      return new Response(JSON.stringify(body));
+      return Promise.resolve(new Response(JSON.stringify(body)));
     });
     expect(await initI18n('zh-CN')).toBe('zh-CN');
     expect(urls.some((u) => u.endsWith('/_locales/zh_CN/messages.json'))).toBe(true);
@@ -132,7 +132,7 @@ describe('initI18n', () => {
   });
 
   it('keeps the words it has when a file cannot be read', async () => {
-    vi.stubGlobal('fetch', async () => new Response('nope', { status: 404 }));
+    vi.stubGlobal('fetch', () => Promise.resolve(new Response('nope', { status: 404 })));
     expect(await initI18n('zh-CN')).toBe('en');
     expect(t('generate')).toBe('Generate');
   });

@@ -66,6 +66,16 @@ function fakeRelay(
   };
 }
 
+/** A stream a test scripts itself, its chunks arriving a moment apart as over the network (as fakeRelay's). */
+function scripted(body: (req: ChatRequest) => Iterable<ChatDelta>) {
+  return async function* (req: ChatRequest): AsyncGenerator<ChatDelta> {
+    for (const delta of body(req)) {
+      await new Promise((r) => setTimeout(r, 1));
+      yield delta;
+    }
+  };
+}
+
 async function setup(relay: ReturnType<typeof fakeRelay>, settings: Partial<Settings> = {}) {
   const writer = new ThreadWriter();
   await writer.load();
@@ -79,7 +89,7 @@ async function setup(relay: ReturnType<typeof fakeRelay>, settings: Partial<Sett
   };
   const runner = new JobRunner({
     writer,
-    settings: async () => ({ ...DEFAULT_SETTINGS, baseUrl: 'https://relay.test', apiKey: 'sk-1', ...settings }),
+    settings: () => Promise.resolve({ ...DEFAULT_SETTINGS, baseUrl: 'https://relay.test', apiKey: 'sk-1', ...settings }),
     protocols: protocolsOf({ stream: relay.stream, parse: parseTaskReport }),
     onFinished: (_t, turn) => finished.push(turn.status),
   });
@@ -186,11 +196,11 @@ describe('JobRunner', () => {
     const a = await runner.start('a', 'sora-2', 'popup');
     const b = await runner.start('b', 'sora-2', 'popup');
     await vi.waitFor(() => expect(relay.calls).toHaveLength(1));
-    await runner.cancel(b.id, b.turns[0]!.id);
+    await runner.cancel(b.id, b.turns[0].id);
     expect((await stored(b.id)).turns[0]!.status).toBe('cancelled');
     // the fake relay is stuck on its gate: abort must still end the turn
     const aborted = new Promise<void>((r) => relay.calls[0]!.req.signal!.addEventListener('abort', () => r()));
-    await runner.cancel(a.id, a.turns[0]!.id);
+    await runner.cancel(a.id, a.turns[0].id);
     await aborted;
     expect(relay.calls).toHaveLength(1);
   });
@@ -207,7 +217,7 @@ describe('JobRunner', () => {
     const { runner, finished } = await setup(relay);
     const t = await runner.start('x', 'sora-2', 'popup');
     await vi.waitFor(async () => expect((await stored(t.id)).turns[0]!.videoUrl).toBe('https://files.test/7.mp4'));
-    await runner.cancel(t.id, t.turns[0]!.id);
+    await runner.cancel(t.id, t.turns[0].id);
     await runner.idle();
     expect((await stored(t.id)).turns[0]).toMatchObject({ status: 'completed', videoUrl: 'https://files.test/7.mp4', progress: 100 });
     expect(finished).toHaveLength(1);
@@ -248,9 +258,9 @@ describe('JobRunner', () => {
     );
     const { runner, finished } = await setup(relay, { apiKey: KEY });
     const notes: string[] = [];
-    vi.spyOn(browser.notifications, 'create').mockImplementation((async (_id: string, o: { title: string; message: string }) => {
+    vi.spyOn(browser.notifications, 'create').mockImplementation(((_id: string, o: { title: string; message: string }) => {
       notes.push(`${o.title} ${o.message}`);
-      return '';
+      return Promise.resolve('');
     }) as never);
     await browser.storage.local.set({ settings: { notifications: true } });
     const a = await runner.start('a', 'sora-2', 'popup');
@@ -275,7 +285,7 @@ describe('JobRunner', () => {
     const filler = '.'.repeat(256 * 1024);
     let pulled = 0;
     const relay = fakeRelay(() => ({ chunks: [] }));
-    relay.stream = async function* (req: ChatRequest): AsyncGenerator<ChatDelta> {
+    relay.stream = scripted(function* (req) {
       relay.calls.push({ req });
       yield { content: '> ID: `task_big`\n> 生成中.\n' };
       // An answer that never ends, half of it reasoning.
@@ -283,7 +293,7 @@ describe('JobRunner', () => {
         pulled++;
         yield pulled % 2 ? { reasoning: filler } : { content: filler };
       }
-    };
+    });
     const { runner, finished } = await setup(relay);
     const t = await runner.start('big', 'sora-2', 'popup');
     await runner.idle();
@@ -368,7 +378,7 @@ describe('JobRunner', () => {
   it('tells the stream whether the answer is finished, so an early [DONE] or finish_reason does not end it', async () => {
     const verdicts: boolean[] = [];
     const relay = fakeRelay(() => ({ chunks: [] }));
-    relay.stream = async function* (req: ChatRequest) {
+    relay.stream = scripted(function* (req) {
       relay.calls.push({ req });
       yield { content: '```json\n{"step":"submitted"}\n```\n' };
       verdicts.push(req.isTerminal!());
@@ -376,16 +386,16 @@ describe('JobRunner', () => {
       verdicts.push(req.isTerminal!());
       yield { content: '[视频](https://relay.test/v.mp4)' };
       verdicts.push(req.isTerminal!());
-    };
+    });
     const { runner } = await setup(relay);
     await runner.start('x', 'runway', 'popup');
     await runner.idle();
     expect(verdicts).toEqual([false, false, true]);
     // A failure is an end too.
-    relay.stream = async function* (req: ChatRequest) {
+    relay.stream = scripted(function* (req) {
       yield { reasoning: '错误: quota exhausted\n' };
       verdicts.push(req.isTerminal!());
-    };
+    });
     await runner.start('y', 'veo-3', 'popup');
     await runner.idle();
     expect(verdicts.at(-1)).toBe(true);
@@ -403,7 +413,7 @@ describe('JobRunner', () => {
     const writer = new ThreadWriter();
     await writer.load();
     const inflight = newThread('was running', 'sora-2', 'popup');
-    inflight.turns[0] = { ...inflight.turns[0]!, status: 'generating', progress: 40, taskId: 'task_9', content: '> ID: `task_9`' };
+    inflight.turns[0] = { ...inflight.turns[0], status: 'generating', progress: 40, taskId: 'task_9', content: '> ID: `task_9`' };
     const waiting = newThread('was waiting', 'sora-2', 'popup');
     await writer.put(inflight, { immediate: true });
     await writer.put(waiting, { immediate: true });
@@ -446,7 +456,11 @@ describe('JobRunner', () => {
     const b = await runner.start('b', 'sora-2', 'popup');
     await vi.waitFor(() => expect(relay.calls).toHaveLength(1));
 
-    const local = browser.storage.local;
+    // The promise forms the store calls (spyOn would type the mocks as the last, callback overloads).
+    const local = browser.storage.local as {
+      get(keys: string[]): Promise<Record<string, unknown>>;
+      remove(keys: string | string[]): Promise<void>;
+    };
     const get = local.get.bind(local);
     const remove = local.remove.bind(local);
     let releaseRead!: () => void;
@@ -455,18 +469,18 @@ describe('JobRunner', () => {
     const removeHeld = new Promise<void>((r) => (releaseRemove = r));
     let readStarted = false;
     // The queue's read of b is slow, and so is the removal of b's record.
-    vi.spyOn(local, 'get').mockImplementation((async (keys: unknown) => {
-      const got = await get(keys as string[]);
+    vi.spyOn(local, 'get').mockImplementation(async (keys) => {
+      const got = await get(keys);
       if (!readStarted && Array.isArray(keys) && keys.includes(`thread:${b.id}`)) {
         readStarted = true;
         await readHeld;
       }
       return got;
-    }));
-    vi.spyOn(local, 'remove').mockImplementation((async (keys: string | string[]) => {
+    });
+    vi.spyOn(local, 'remove').mockImplementation(async (keys: string | string[]) => {
       await removeHeld;
       return remove(keys);
-    }));
+    });
 
     releaseA(); // a finishes: the queue reads which turn is next (b)…
     await vi.waitFor(() => expect(readStarted).toBe(true));
@@ -562,7 +576,7 @@ async function withInFlight(turn: Partial<Turn>) {
   const writer = new ThreadWriter();
   await writer.load();
   const thread = newThread('was running', 'sora-2', 'popup', 1000);
-  thread.turns[0] = { ...thread.turns[0]!, status: 'generating', progress: 40, startedAt: 1000, ...turn };
+  thread.turns[0] = { ...thread.turns[0], status: 'generating', progress: 40, startedAt: 1000, ...turn };
   await writer.put(thread, { immediate: true });
   return thread;
 }
@@ -580,7 +594,7 @@ async function followSetup(
   writer.put = (t: Thread, o) => (seen.push(t.turns[t.turns.length - 1]!), put(t, o));
   const runner = new JobRunner({
     writer,
-    settings: async () => ({ ...DEFAULT_SETTINGS, baseUrl: 'https://relay.test', apiKey: 'sk-1', ...settings }),
+    settings: () => Promise.resolve({ ...DEFAULT_SETTINGS, baseUrl: 'https://relay.test', apiKey: 'sk-1', ...settings }),
     protocols: protocolsOf({ stream: relay.stream, parse: parseTaskReport, follow: follow.follow }),
     onFinished: (_t, turn) => finished.push(turn),
   });
@@ -614,7 +628,7 @@ describe('JobRunner recovery and resume', () => {
     expect(turn.error).toBeUndefined();
     // While it was followed the turn said so, and showed the relay's progress.
     const following = seen.find((t) => t.resume);
-    expect(following?.resume).toEqual({ reason: 'restart', since: expect.any(Number) });
+    expect(following?.resume).toEqual({ reason: 'restart', since: expect.any(Number) as number });
     expect(seen.some((t) => t.status === 'generating' && t.progress === 70)).toBe(true);
     expect(finished.map((t) => t.status)).toEqual(['completed']);
   });
@@ -652,7 +666,7 @@ describe('JobRunner recovery and resume', () => {
       progress: 40,
       content: '> ID: `task_9`',
     });
-    expect(turn.error).toMatchObject({ kind: 'interrupted', message: expect.stringContaining('task_9') });
+    expect(turn.error).toMatchObject({ kind: 'interrupted', message: expect.stringContaining('task_9') as string });
     expect(finished).toHaveLength(1);
   });
 
@@ -682,7 +696,7 @@ describe('JobRunner recovery and resume', () => {
     const { runner } = await followSetup(follow);
     await runner.recover();
     await vi.waitFor(() => expect(follow.calls).toHaveLength(1));
-    await runner.cancel(t.id, t.turns[0]!.id);
+    await runner.cancel(t.id, t.turns[0].id);
     await runner.idle();
     expect((await stored(t.id)).turns[0]!.status).toBe('cancelled');
   });
@@ -697,7 +711,7 @@ describe('JobRunner recovery and resume', () => {
     await runner.idle();
     expect(relay.calls).toHaveLength(1);
     expect(follow.calls.map((c) => c.url)).toEqual([SOURCE]);
-    expect(seen.find((x) => x.resume)?.resume).toEqual({ reason: 'network', since: expect.any(Number) });
+    expect(seen.find((x) => x.resume)?.resume).toEqual({ reason: 'network', since: expect.any(Number) as number });
     expect((await stored(t.id)).turns[0]).toMatchObject({
       status: 'completed',
       videoUrl: 'https://files.test/9.mp4',
@@ -713,9 +727,12 @@ describe('JobRunner recovery and resume', () => {
     const live = new Map<string, unknown>();
     const runner = new JobRunner({
       writer,
-      settings: async () => ({ ...DEFAULT_SETTINGS, baseUrl: 'https://relay.test', apiKey: 'sk-1' }),
+      settings: () => Promise.resolve({ ...DEFAULT_SETTINGS, baseUrl: 'https://relay.test', apiKey: 'sk-1' }),
       protocols: protocolsOf({ stream: relay.stream, parse: parseTaskReport, follow: follow.follow }),
-      onLive: (turnId, progress) => void (progress ? live.set(turnId, progress) : live.delete(turnId)),
+      onLive: (turnId, progress) => {
+        if (progress) live.set(turnId, progress);
+        else live.delete(turnId);
+      },
     });
     const t = await runner.start('p', 'sora-2', 'popup');
     await vi.waitFor(() => expect(live.size).toBe(1));
@@ -732,7 +749,7 @@ describe('JobRunner recovery and resume', () => {
     const { runner, seen } = await followSetup(follow, relay, { stallTimeoutMin: 0.05 });
     const a = await runner.start('a', 'sora-2', 'popup');
     await runner.idle();
-    expect(seen.find((x) => x.resume)?.resume).toEqual({ reason: 'stall', since: expect.any(Number) });
+    expect(seen.find((x) => x.resume)?.resume).toEqual({ reason: 'stall', since: expect.any(Number) as number });
     expect((await stored(a.id)).turns[0]!.status).toBe('completed');
 
     const b = await runner.start('b', 'sora-2', 'popup');
@@ -775,7 +792,7 @@ describe('JobRunner: jobs that are only followed', () => {
     for (let i = 0; i < n; i++) {
       const thread = newThread(`followed ${i}`, 'sora-2', 'popup', 1000 + i);
       thread.turns[0] = {
-        ...thread.turns[0]!,
+        ...thread.turns[0],
         status: 'generating',
         progress: 40,
         startedAt: 1000,
@@ -833,22 +850,22 @@ describe('JobRunner: jobs that are only followed', () => {
     const clock = fakeClock();
     const started = clock.now();
     let polls = 0;
-    const fetch = (async () => {
+    const fetch = (() => {
       polls++;
-      throw new TypeError('Failed to fetch');
+      return Promise.reject(new TypeError('Failed to fetch'));
     }) as typeof globalThis.fetch;
     const writer = new ThreadWriter();
     await writer.load();
     const finished: Turn[] = [];
     const runner = new JobRunner({
       writer,
-      settings: async () => ({ ...DEFAULT_SETTINGS, baseUrl: 'https://relay.test', apiKey: 'sk-1', stallTimeoutMin: 10 }),
+      settings: () => Promise.resolve({ ...DEFAULT_SETTINGS, baseUrl: 'https://relay.test', apiKey: 'sk-1', stallTimeoutMin: 10 }),
       protocols: protocolsOf({
         stream: fakeRelay(() => ({ chunks: [] })).stream,
         parse: parseTaskReport,
         followOptions: { ...clock, fetch },
         // the host is allowed: the relay is simply unreachable
-        canRead: async () => true,
+        canRead: () => Promise.resolve(true),
       }),
       onFinished: (_t, turn) => finished.push(turn),
     });
@@ -871,11 +888,10 @@ describe('JobRunner: jobs that are only followed', () => {
     const [t] = await seedInFlight(1, () => 'https://tasks.other.test:8443/v1/task_0.json');
     const clock = fakeClock();
     let allowed = false;
-    const fetch = (async () => {
-      if (!allowed) throw new TypeError('Failed to fetch');
-      return new Response(JSON.stringify({ status: 'completed', url: 'https://cdn.other.test/0.mp4' }), {
-        headers: { 'content-type': 'application/json' },
-      });
+    const fetch = (() => {
+      if (!allowed) return Promise.reject(new TypeError('Failed to fetch'));
+      const video = { status: 'completed', url: 'https://cdn.other.test/0.mp4' };
+      return Promise.resolve(new Response(JSON.stringify(video), { headers: { 'content-type': 'application/json' } }));
     }) as typeof globalThis.fetch;
     const writer = new ThreadWriter();
     await writer.load();
@@ -883,12 +899,15 @@ describe('JobRunner: jobs that are only followed', () => {
     const asked: string[] = [];
     const runner = new JobRunner({
       writer,
-      settings: async () => ({ ...DEFAULT_SETTINGS, baseUrl: 'https://relay.test', apiKey: 'sk-1' }),
+      settings: () => Promise.resolve({ ...DEFAULT_SETTINGS, baseUrl: 'https://relay.test', apiKey: 'sk-1' }),
       protocols: protocolsOf({
         stream: relay.stream,
         parse: parseTaskReport,
         followOptions: { ...clock, fetch },
-        canRead: async (url) => (asked.push(url), allowed),
+        canRead: (url) => {
+          asked.push(url);
+          return Promise.resolve(allowed);
+        },
       }),
     });
     await runner.recover();
@@ -917,14 +936,12 @@ describe('JobRunner: jobs that are only followed', () => {
 
 describe('JobRunner and a full storage', () => {
   it('refuses to start a job it cannot store (nothing is sent), with a clear message', async () => {
-    const writer = new ThreadWriter(async () => {
-      throw new Error('QUOTA_BYTES quota exceeded');
-    });
+    const writer = new ThreadWriter(() => Promise.reject(new Error('QUOTA_BYTES quota exceeded')));
     await writer.load();
     const relay = fakeRelay((_r, n) => ({ chunks: report(n) }));
     const runner = new JobRunner({
       writer,
-      settings: async () => ({ ...DEFAULT_SETTINGS, baseUrl: 'https://relay.test', apiKey: 'k' }),
+      settings: () => Promise.resolve({ ...DEFAULT_SETTINGS, baseUrl: 'https://relay.test', apiKey: 'k' }),
       protocols: protocolsOf({ stream: relay.stream, parse: parseTaskReport }),
     });
     await expect(runner.start('p', 'sora-2', 'popup')).rejects.toThrow(/Browser storage is full/);
@@ -944,7 +961,7 @@ describe('JobRunner and a full storage', () => {
     const finished: Turn[] = [];
     const runner = new JobRunner({
       writer,
-      settings: async () => ({ ...DEFAULT_SETTINGS, baseUrl: 'https://relay.test', apiKey: 'k' }),
+      settings: () => Promise.resolve({ ...DEFAULT_SETTINGS, baseUrl: 'https://relay.test', apiKey: 'k' }),
       protocols: protocolsOf({ stream: relay.stream, parse: parseTaskReport }),
       onFinished: (_t, turn) => finished.push(turn),
     });
@@ -954,7 +971,7 @@ describe('JobRunner and a full storage', () => {
     expect(finished.map((x) => x.status)).toEqual(['completed']);
     expect((await writer.get(t.id))?.turns[0]?.status).toBe('completed');
     expect((await readThreads([t.id])).value[0]?.turns[0]?.status).not.toBe('completed');
-    expect(await readStorageProblem()).toMatchObject({ message: expect.stringMatching(/storage is full/), threadIds: [t.id] });
+    expect(await readStorageProblem()).toMatchObject({ message: expect.stringMatching(/storage is full/) as string, threadIds: [t.id] });
     full = false;
     await writer.flushAll();
     expect((await readThreads([t.id])).value[0]?.turns[0]?.status).toBe('completed');
@@ -967,9 +984,13 @@ describe('the wake alarm', () => {
     const alarms = new Map<string, { periodInMinutes?: number }>();
     const created: string[] = [];
     const api = {
-      get: async (name: string) => (alarms.has(name) ? { name, scheduledTime: 0, ...alarms.get(name) } : undefined),
-      create: async (name: string, info: { periodInMinutes?: number }) => void (created.push(name), alarms.set(name, info)),
-      clear: async (name: string) => alarms.delete(name),
+      get: (name: string) => Promise.resolve(alarms.has(name) ? { name, scheduledTime: 0, ...alarms.get(name) } : undefined),
+      create: (name: string, info: { periodInMinutes?: number }) => {
+        created.push(name);
+        alarms.set(name, info);
+        return Promise.resolve();
+      },
+      clear: (name: string) => Promise.resolve(alarms.delete(name)),
     } as unknown as Parameters<typeof createWakeAlarm>[0];
     alarms.set(RECOVER_ALARM, { periodInMinutes: RECOVER_PERIOD_MIN }); // left by a worker Chrome stopped
     const wake = createWakeAlarm(api);
@@ -1005,7 +1026,7 @@ describe('JobRunner streaming', () => {
     await vi.waitFor(async () => expect((await stored(t.id)).turns[0]).toMatchObject({ status: 'generating', progress: 44 }), {
       timeout: 1000,
     });
-    await runner.cancel(t.id, t.turns[0]!.id);
+    await runner.cancel(t.id, t.turns[0].id);
     await runner.idle();
   });
 });

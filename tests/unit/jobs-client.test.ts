@@ -12,6 +12,7 @@ import {
   videosUrl,
 } from '@/utils/jobs/videos-client';
 import { RelayError } from '@/utils/relay/errors';
+import { urlOf } from './fetch-input';
 
 const BASE = 'https://relay.example.com';
 const KEY = 'sk-test-jobs-0123456789';
@@ -25,11 +26,13 @@ interface Sent {
 function relayOf(...answers: JobAnswer[]) {
   const sent: Sent[] = [];
   const queue = answers.map((a) => withBase(a, BASE));
-  const fetch = vi.fn(async (url: string | URL | Request, init?: RequestInit) => {
-    sent.push({ url: String(url), init: init ?? {} });
+  const fetch = vi.fn((url: string | URL | Request, init?: RequestInit) => {
+    sent.push({ url: urlOf(url), init: init ?? {} });
     const answer = queue.shift();
-    if (!answer) throw new TypeError('Failed to fetch');
-    return new Response(answer.raw, { status: answer.status, headers: { 'content-type': answer.contentType, ...answer.headers } });
+    if (!answer) return Promise.reject(new TypeError('Failed to fetch'));
+    return Promise.resolve(
+      new Response(answer.raw, { status: answer.status, headers: { 'content-type': answer.contentType, ...answer.headers } }),
+    );
   });
   return { relay: { baseUrl: BASE, apiKey: KEY, fetch: fetch as unknown as typeof globalThis.fetch }, sent };
 }
@@ -42,7 +45,7 @@ describe('readJob: every status a relay answers', () => {
     [
       'new-api completed with a CDN link',
       newApi.retrieveCompleted(),
-      { phase: 'completed', progress: 100, videoUrl: expect.stringMatching(/^https:\/\//) },
+      { phase: 'completed', progress: 100, videoUrl: expect.stringMatching(/^https:\/\//) as string },
     ],
     [
       'new-api completed with its own /content link',
@@ -130,7 +133,7 @@ describe('createJob', () => {
   });
 
   it('an answer without a usable id is a protocol failure, not a job to poll', async () => {
-    const fetch = vi.fn(async () => new Response('{"status":"queued"}', { status: 200 })) as unknown as typeof globalThis.fetch;
+    const fetch = vi.fn(() => Promise.resolve(new Response('{"status":"queued"}', { status: 200 }))) as unknown as typeof globalThis.fetch;
     await expect(createJob({ baseUrl: BASE, apiKey: KEY, fetch }, { model: 'm', prompt: 'p' })).rejects.toMatchObject({ kind: 'protocol' });
   });
 });
@@ -199,7 +202,13 @@ describe('pollJob', () => {
     } as JobAnswer;
     const { relay } = relayOf(fail, fail, fail, fail, fail, fail, fail, fail, newApi.retrieveCompleted());
     const waits: number[] = [];
-    const result = await pollJob(relay, 'task_1', { sleep: async (ms) => void waits.push(ms), random: () => 0.5 });
+    const result = await pollJob(relay, 'task_1', {
+      sleep: (ms) => {
+        waits.push(ms);
+        return Promise.resolve();
+      },
+      random: () => 0.5,
+    });
     expect(result.outcome).toBe('completed');
     expect(waits[0]).toBeCloseTo(3_000);
     expect(Math.max(...waits)).toBe(15_000);
@@ -212,7 +221,14 @@ describe('pollJob', () => {
 
     let clock = 0;
     const slow = relayOf(...Array.from({ length: 50 }, () => newApi.retrieveQueued(10)));
-    const result = await pollJob(slow.relay, 'task_1', { now: () => clock, sleep: async (ms) => void (clock += ms), deadline: 60_000 });
+    const result = await pollJob(slow.relay, 'task_1', {
+      now: () => clock,
+      sleep: (ms) => {
+        clock += ms;
+        return Promise.resolve();
+      },
+      deadline: 60_000,
+    });
     expect(result.outcome).toBe('lost');
     expect(clock).toBeLessThanOrEqual(60_000);
   });

@@ -7,7 +7,7 @@ import { CHUNKS, MEDIA_DB_NAME } from '../../utils/media/schema';
 export const CHUNK = 1024;
 
 export function newStore(options: MediaStoreOptions = {}): { store: MediaStore; factory: IDBFactory } {
-  const factory = (options.indexedDB) ?? new IDBFactory();
+  const factory = options.indexedDB ?? new IDBFactory();
   const store = createMediaStore({ chunkSize: CHUNK, progressIntervalMs: 0, ...options, indexedDB: factory });
   return { store, factory };
 }
@@ -142,6 +142,7 @@ export async function chunkIndexes(factory: IDBFactory, key: string, dbName = ME
  * commit); otherwise put() throws the DOMException at once. Returns the undo.
  */
 export function failChunkPutWithQuota(nth: number, options: { async?: boolean; name?: string } = {}): () => void {
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- kept to be called on the store at hand, with apply
   const original = IDBObjectStore.prototype.put;
   let count = 0;
   const quota = () => new DOMException('The quota has been exceeded.', options.name ?? 'QuotaExceededError');

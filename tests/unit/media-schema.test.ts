@@ -56,12 +56,12 @@ describe('media database schema', () => {
     const newer = await open(factory, MEDIA_DB_VERSION + 1);
     newer.close();
     // This code cannot read a newer layout: it says so instead of guessing.
-    await expect(store.usage()).rejects.toMatchObject({ kind: 'storage', message: expect.stringMatching(/newer version/) });
+    await expect(store.usage()).rejects.toMatchObject({ kind: 'storage', message: expect.stringMatching(/newer version/) as string });
   });
 
   it('without any IndexedDB, calls fail with a clear storage error', async () => {
     expect('indexedDB' in globalThis).toBe(false); // node: no global to fall back on
     const store = createMediaStore({ indexedDB: undefined });
-    await expect(store.usage()).rejects.toMatchObject({ kind: 'storage', message: expect.stringMatching(/not available/) });
+    await expect(store.usage()).rejects.toMatchObject({ kind: 'storage', message: expect.stringMatching(/not available/) as string });
   });
 });

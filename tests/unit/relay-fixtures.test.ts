@@ -10,6 +10,7 @@ import { RELAY_FIXTURES, fixtureId, fixtureText, materialize, type RelayFixture 
 import { streamChat, type ChatDelta, type ChatMessage } from '../../utils/chat/stream-client';
 import { RelayError } from '../../utils/relay/errors';
 import { parseTaskReport, type TaskSnapshot } from '../../utils/chat/report-parser';
+import { urlOf } from './fetch-input';
 
 const BASE_URL = 'https://relay.example.test';
 const KEY = 'sk-fixture-key-0123456789';
@@ -57,10 +58,10 @@ async function read(f: RelayFixture, pieces: Uint8Array[], trackProgress = false
       apiKey: KEY,
       model: f.model,
       messages: MESSAGES,
-      fetch: async (url, init) => {
-        expect(String(url)).toBe(`${BASE_URL}/v1/chat/completions`);
+      fetch: (url, init) => {
+        expect(urlOf(url)).toBe(`${BASE_URL}/v1/chat/completions`);
         expect((init?.headers as Record<string, string>).Authorization).toBe(`Bearer ${KEY}`);
-        return response(f, pieces);
+        return Promise.resolve(response(f, pieces));
       },
       // As the runner asks: [DONE] / finish_reason end the answer only once the report is finished.
       isTerminal: () => {

@@ -54,6 +54,8 @@ const expected = (a: JobAnswer) => {
   return { status: filled.status, type: filled.contentType, text: filled.raw };
 };
 const idOf = async (res: Response) => ((await res.json()) as { id: string }).id;
+/** The fields of a job answer these tests read. */
+const jobOf = async (res: Response) => (await res.json()) as { id: string; status: string; created_at: number; completed_at: number };
 
 describe('new-api flavour', () => {
   beforeEach(async () => {
@@ -92,17 +94,17 @@ describe('new-api flavour', () => {
 
   it('mints fresh task_ ids and its own clock when nothing is pinned', async () => {
     const before = Math.floor(Date.now() / 1000);
-    const a = await (await create(doubao())).json();
-    const b = await (await create(doubao())).json();
+    const a = await jobOf(await create(doubao()));
+    const b = await jobOf(await create(doubao()));
     expect(a.id).toMatch(/^task_[0-9A-Za-z]{32}$/);
     expect(b.id).not.toBe(a.id);
     expect(a.created_at).toBeGreaterThanOrEqual(before);
     expect(JSON.stringify(a)).toBe(newApi.createQueued({ id: a.id, createdAt: a.created_at }).raw);
     // Answers keep the fixtures' offsets from the job's own created_at.
     relay.enqueueJob({ pace: 'polls' });
-    const c = await (await create(doubao())).json();
+    const c = await jobOf(await create(doubao()));
     await poll(c.id);
-    const queued = await (await poll(c.id)).json();
+    const queued = await jobOf(await poll(c.id));
     expect([queued.status, queued.created_at, queued.completed_at - queued.created_at]).toEqual(['queued', c.created_at, 30]);
   });
 
@@ -292,7 +294,7 @@ describe('new-api flavour', () => {
     const id = await idOf(await create(doubao()));
     const statuses = [];
     for (let i = 0; i < 8; i++) statuses.push(((await (await poll(id)).json()) as { status: string }).status);
-    expect(statuses).toEqual(['unknown', 'queued', ...Array(6).fill('in_progress')]);
+    expect(statuses).toEqual(['unknown', 'queued', ...Array<string>(6).fill('in_progress')]);
     expect((await content(id)).status).toBe(400);
   });
 
@@ -324,7 +326,7 @@ describe('new-api flavour', () => {
     relay.setJobScenario({ rejectImages: 'This model takes no reference image' });
     const res = await create(doubao({ input_reference: { bytes: PNG, type: 'image/png', filename: 'a.png' } }));
     const body = (await res.json()) as { code: string; message: string };
-    expect([res.status, body.code, JSON.parse(body.message).error.message]).toEqual([
+    expect([res.status, body.code, (JSON.parse(body.message) as { error: { message: string } }).error.message]).toEqual([
       400,
       'fail_to_fetch_task',
       'This model takes no reference image',
@@ -374,7 +376,7 @@ describe('grok2api flavour (Python ≤ 2.0.4)', () => {
   it('creates from a form only, as grok2api does', async () => {
     relay.enqueueJob(pinned);
     expect(await seen(await create(grok()))).toEqual(expected(grok2api.createQueued()));
-    const fresh = await (await create(grok({ seconds: '10', size: '1024x1024' }))).json();
+    const fresh = await jobOf(await create(grok({ seconds: '10', size: '1024x1024' })));
     expect(fresh.id).toMatch(/^video_[0-9a-f]{32}$/);
     expect(JSON.stringify(fresh)).toBe(
       grok2api.createQueued({ id: fresh.id, createdAt: fresh.created_at, seconds: 10, size: '1024x1024' }).raw,
@@ -388,7 +390,7 @@ describe('grok2api flavour (Python ≤ 2.0.4)', () => {
     expect(await seen(await create(grok({ size: '1920x1080' })))).toEqual(expected(grok2api.invalidSize));
     expect(await seen(await create(form({ model: 'grok-4', prompt: 'x' })))).toEqual(expected(grok2api.notVideoModel('grok-4')));
     expect(await seen(await create(form({ prompt: 'x' })))).toEqual(expected(grok2api.jsonBodyRejected));
-    expect((await (await create(form({ model: grok2api.MODEL }))).json()).error).toMatchObject({
+    expect(((await (await create(form({ model: grok2api.MODEL }))).json()) as { error: unknown }).error).toMatchObject({
       message: 'Field required',
       param: 'prompt',
     });

@@ -268,7 +268,7 @@ describe('faults', () => {
     expect(res.headers.get('retry-after')).toBe('20');
     expect(((await res.json()) as { error: { message: string; code: string } }).error).toMatchObject({
       code: 'rate_limit_exceeded',
-      message: expect.stringMatching(/rate limit/i),
+      message: expect.stringMatching(/rate limit/i) as string,
     });
 
     relay.setScenario({ name: 'http-error', status: 503, body: 'text', message: 'upstream overloaded' });
@@ -289,7 +289,7 @@ describe('faults', () => {
   it('stream-error sends an error event mid-stream and ends', async () => {
     const { text } = await run('stream-error');
     const { data, content } = sseContent(text);
-    expect(JSON.parse(data.at(-1)!)).toMatchObject({ error: { message: expect.any(String), type: 'upstream_error' } });
+    expect(JSON.parse(data.at(-1)!)).toMatchObject({ error: { message: expect.any(String) as string, type: 'upstream_error' } });
     expect(content).toMatch(/进度 36\.\.44\.\.$/);
   });
 

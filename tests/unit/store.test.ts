@@ -5,17 +5,15 @@ import { readFileSync } from 'node:fs';
 import {
   HistoryUnavailableError,
   readIndex,
-  readStorageProblem,
   readThreads,
-  StorageWriteError,
   ThreadWriter,
   MAX_WRITES_PER_SECOND,
   WRITE_RETRY_MAX_MS,
-  WRITE_RETRY_MIN_MS,
 } from '@/utils/threads/store';
 import { INDEX_KEY, SCHEMA_KEY, threadKey } from '@/utils/threads/storage-keys';
 import { migrate, SCHEMA_VERSION, type Migration } from '@/utils/threads/schema';
 import { newThread, type Thread } from '@/utils/threads/model';
+import { isRecord } from '@/utils/is-record';
 
 beforeEach(() => {
   vi.restoreAllMocks();
@@ -74,7 +72,7 @@ describe('ThreadWriter', () => {
     const written: (number | undefined)[] = [];
     const w = new ThreadWriter(
       async (items) => {
-        const t = Object.values(items).find((v) => (v as Thread)?.turns) as Thread | undefined;
+        const t = Object.values(items).find((v) => isRecord(v) && v.turns) as Thread | undefined;
         if (t) written.push(t.turns[0]!.progress);
         await browser.storage.local.set(items);
       },
@@ -108,7 +106,9 @@ describe('ThreadWriter', () => {
     await w.put(a, { immediate: true });
     await w.put(b, { immediate: true });
     // The worker is stopped right after the delete's first write.
-    const remove = vi.spyOn(browser.storage.local, 'remove').mockImplementation(() => new Promise(() => {}));
+    // The promise form the writer calls (spyOn would type the mock as the last, callback overload).
+    const area = browser.storage.local as { remove(keys: string | string[]): Promise<void> };
+    const remove = vi.spyOn(area, 'remove').mockImplementation(() => new Promise(() => {}));
     void w.remove(a.id);
     await vi.waitFor(() => expect(remove).toHaveBeenCalled());
     const index = await readIndex();
@@ -173,9 +173,9 @@ describe('ThreadWriter', () => {
 
   it('reads a record whose error or resume has the wrong shape as damaged (a page would crash rendering it)', async () => {
     const t = newThread('p', 'sora-2', 'popup');
-    const bad = { ...t, id: 'bad', turns: [{ ...t.turns[0]!, status: 'failed', error: { kind: 'server', message: { html: '<b>' } } }] };
-    const bad2 = { ...t, id: 'bad2', turns: [{ ...t.turns[0]!, resume: 'yes' }] };
-    const good = { ...t, turns: [{ ...t.turns[0]!, status: 'generating', resume: { reason: 'restart', since: 1, message: 'm' } }] };
+    const bad = { ...t, id: 'bad', turns: [{ ...t.turns[0], status: 'failed', error: { kind: 'server', message: { html: '<b>' } } }] };
+    const bad2 = { ...t, id: 'bad2', turns: [{ ...t.turns[0], resume: 'yes' }] };
+    const good = { ...t, turns: [{ ...t.turns[0], status: 'generating', resume: { reason: 'restart', since: 1, message: 'm' } }] };
     await browser.storage.local.set({ [threadKey('bad')]: bad, [threadKey('bad2')]: bad2, [threadKey(t.id)]: good });
     const r = await readThreads(['bad', 'bad2', t.id]);
     expect(r.skipped).toEqual(['bad', 'bad2']);

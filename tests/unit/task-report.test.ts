@@ -533,12 +533,12 @@ describe('parseTaskReport on the shapes real relays send', () => {
   it('reads failures from the reasoning: 错误:, ❌ 生成失败, Content Policy Violation', () => {
     expect(parseTaskReport('', { reasoning: '生成进度: 7%\n错误: 视频生成失败: PUBLIC_ERROR_UNSAFE_GENERATION\n' })).toMatchObject({
       phase: 'failed',
-      failure: expect.stringContaining('PUBLIC_ERROR_UNSAFE_GENERATION'),
+      failure: expect.stringContaining('PUBLIC_ERROR_UNSAFE_GENERATION') as string,
     });
     expect(parseTaskReport('❌ 生成失败: 上游超时').failure).toBe('生成失败: 上游超时');
     expect(parseTaskReport('', { reasoning: '**Content Policy Violation**: This content may violate our guardrails\n' })).toMatchObject({
       phase: 'failed',
-      failure: expect.stringContaining('may violate our guardrails'),
+      failure: expect.stringContaining('may violate our guardrails') as string,
     });
   });
 

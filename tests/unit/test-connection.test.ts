@@ -43,7 +43,7 @@ describe('testConnection', () => {
     expect(r).toEqual({
       ok: false,
       kind: 'not-found',
-      message: expect.stringContaining('answered with a redirect to another address; the API key is not sent on'),
+      message: expect.stringContaining('answered with a redirect to another address; the API key is not sent on') as string,
     });
     expect(elsewhere.seen).toEqual([]);
   });

@@ -12,7 +12,7 @@ describe('thread edits', () => {
   it('an undo brings the record back checked: only http(s) links, and nothing left "running"', () => {
     const t = newThread('a cow', 'sora-2', 'popup', 1000);
     t.turns[0] = {
-      ...t.turns[0]!,
+      ...t.turns[0],
       status: 'generating',
       videoUrl: 'javascript:alert(1)',
       taskPageUrl: 'https://relay.test/t/1',
