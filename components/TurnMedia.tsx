@@ -13,7 +13,7 @@ export const pageMedia = (): MediaStore => (store ??= createMediaStore());
  * when it leaves (or the copy changes): a long list never holds every video in memory. `waiting`
  * while a saved copy is being opened, so the player does not start on the relay's link and jump.
  */
-export function useLocalCopy(turn: Turn, near: boolean): { copy?: CopyUrl; waiting: boolean } {
+export function useLocalCopy(turn: Turn, near: boolean): { copy?: CopyUrl; waiting: boolean; missing: boolean } {
   const [copy, setCopy] = useState<CopyUrl>();
   const [missing, setMissing] = useState(false);
   const saved = turn.media?.video?.state === 'saved';
@@ -28,14 +28,14 @@ export function useLocalCopy(turn: Turn, near: boolean): { copy?: CopyUrl; waiti
       // Evicted or deleted since: the relay's link is all there is.
       setMissing(!c);
     };
-    void openCopyUrl(pageMedia(), copyKey(turn.id, 'video')).then(done, () => done(undefined));
+    void openCopyUrl(pageMedia(), copyKey(turn.mediaOf ?? turn.id, 'video')).then(done, () => done(undefined));
     return () => {
       live = false;
       opened?.revoke();
       setCopy(undefined);
     };
-  }, [turn.id, saved, near]);
-  return { copy, waiting: saved && !copy && !missing };
+  }, [turn.id, turn.mediaOf, saved, near]);
+  return { copy, waiting: saved && !copy && !missing, missing };
 }
 
 /** Where the turn's local copy stands, in words (or nothing while there is nothing to say). */
@@ -80,7 +80,8 @@ export function Media(props: {
   remote?: string;
   poster?: string;
   label: string;
-  onCopy?: (copy: CopyUrl | undefined) => void;
+  /** The copy while it is open, and whether a saved copy turned out to be gone (evicted, deleted). */
+  onCopy?: (copy: CopyUrl | undefined, missing: boolean) => void;
 }) {
   const { turn, remote, poster, label } = props;
   const ref = useRef<HTMLDivElement>(null);
@@ -91,8 +92,8 @@ export function Media(props: {
   useEffect(() => {
     if (near) setSeen(true);
   }, [near]);
-  const { copy, waiting } = useLocalCopy(turn, near);
-  useEffect(() => props.onCopy?.(copy), [copy]);
+  const { copy, waiting, missing } = useLocalCopy(turn, near);
+  useEffect(() => props.onCopy?.(copy, missing), [copy, missing]);
   const src = copy?.url ?? (waiting ? undefined : remote);
   const [ratio, setRatio] = useState(() => knownRatio(turn.id) ?? (turn.echo?.orientation === 'landscape' ? 16 / 9 : 9 / 16));
   return (

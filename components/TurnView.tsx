@@ -6,6 +6,7 @@ import { formatDuration } from '@/utils/format';
 import { safeHttpUrl } from '@/utils/relay/safe-url';
 import { originPattern } from '@/utils/settings/settings-core';
 import { isActive, retriesAsBranch, statusLabel, type Thread, type Turn } from '@/utils/threads/model';
+import { canFollowAgain } from '@/utils/runner/follow-again';
 import { requestFocus } from '@/utils/side-panel';
 import { t } from '@/utils/i18n';
 import { browser } from 'wxt/browser';
@@ -45,6 +46,8 @@ export function TurnView({ thread, turn, index, latestDone, queuePos }: TurnProp
   const [branching, setBranching] = useState(false);
   /** The local copy, while its player is on screen: what Download saves (links expire). */
   const [copy, setCopy] = useState<CopyUrl>();
+  /** A saved copy that is gone (evicted or deleted since): only the relay's link is left, if any. */
+  const [copyGone, setCopyGone] = useState(false);
   const video = safeHttpUrl(turn.videoUrl);
   const poster = safeHttpUrl(turn.previewUrl);
   const taskPage = safeHttpUrl(turn.taskPageUrl);
@@ -77,7 +80,7 @@ export function TurnView({ thread, turn, index, latestDone, queuePos }: TurnProp
       }),
       t('downloadStarted'),
     );
-  const saving = done ? copyNote(turn.media?.video) : undefined;
+  const saving = done ? (copyGone && !video ? t('copyGone') : copyNote(turn.media?.video)) : undefined;
   const playable = done && (video !== undefined || turn.media?.video?.state === 'saved');
   const copyLink = () => video && act(copyText(video), t('linkCopied'));
   // Retrying an older version (a newer one completed since) starts a new thread from its own base.
@@ -94,6 +97,8 @@ export function TurnView({ thread, turn, index, latestDone, queuePos }: TurnProp
   const needs = turn.status === 'interrupted' && index === thread.turns.length - 1 ? safeHttpUrl(turn.error?.needsAccess) : undefined;
   const access = needs ? new URL(needs) : undefined;
   const aid = `${turn.id}-access`;
+  const cid = `${turn.id}-check`;
+  const last = index === thread.turns.length - 1;
   const allowAccess = () => {
     if (!access) return;
     // Asked inside the click: the browser shows its prompt only on a user gesture.
@@ -155,12 +160,37 @@ export function TurnView({ thread, turn, index, latestDone, queuePos }: TurnProp
           </span>
         </div>
       )}
+      {!access && last && canFollowAgain(turn) && (
+        <div class="actions">
+          <button
+            type="button"
+            class="btn sm"
+            aria-describedby={cid}
+            onClick={() => act(send('followAgain', { threadId: thread.id, turnId: turn.id }))}
+          >
+            <Icon d={RETRY} />
+            {t('checkAgain')}
+          </button>
+          <span class="muted small" id={cid}>
+            {t('checkAgainHint')}
+          </span>
+        </div>
+      )}
       {playable && (
-        <Media turn={turn} remote={video} poster={poster} label={t('videoLabel', { n, prompt: turn.prompt })} onCopy={setCopy} />
+        <Media
+          turn={turn}
+          remote={video}
+          poster={poster}
+          label={t('videoLabel', { n, prompt: turn.prompt })}
+          onCopy={(c, gone) => {
+            setCopy(c);
+            setCopyGone(gone);
+          }}
+        />
       )}
       {saving && <p class="turn__note muted small">{saving}</p>}
       <div class="actions">
-        {playable && (
+        {playable && !(copyGone && !video) && (
           <button type="button" class="btn sm primary-soft" onClick={download}>
             <Icon d={DOWNLOAD} />
             {t('download')}

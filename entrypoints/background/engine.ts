@@ -46,15 +46,23 @@ export function createEngine(writer: ThreadWriter) {
     },
     canRead,
     capBytes: () => Promise.resolve(COPY_CAP_BYTES),
+    onBusy: (n) => {
+      copying = n;
+      keepAlive.set(running + copying > 0);
+    },
   });
   const keepAlive = createKeepAlive();
   const wakeAlarm = createWakeAlarm();
+  /** Jobs running and copies being saved: the worker is kept alive while either is under way. */
+  let running = 0;
+  let copying = 0;
   const runner = new JobRunner({
     writer,
     settings: loadSettings,
     protocols,
     onActivity: (n) => {
-      keepAlive.set(n > 0);
+      running = n;
+      keepAlive.set(running + copying > 0);
       void wakeAlarm.set(n > 0);
       showRunningOnBadge(n);
     },

@@ -157,3 +157,61 @@ describe('CopyKeeper', () => {
     expect(calls).toHaveLength(2);
   });
 });
+
+describe('CopyKeeper: what the review found', () => {
+  const keyed: MediaSource[] = [{ url: 'https://relay.test/v1/videos/task_1/content', withKey: true }];
+
+  it('a copy that failed on the network is tried again at the next worker start', async () => {
+    const { thread, turn } = completed();
+    const first = setup(() => Promise.reject(new TypeError('Failed to fetch')), {}, keyed);
+    await first.keeper.keep(thread, { ...turn, previewUrl: undefined });
+    expect(first.copies()?.video).toEqual({ state: 'failed', error: 'network' });
+    const later = setup(() => mp4(), {}, keyed);
+    later.keeper.resume([{ ...thread, turns: [{ ...turn, previewUrl: undefined, media: first.copies() }] }], Date.now() + 1);
+    await expect.poll(() => later.copies()?.video?.state).toBe('saved');
+  });
+
+  it('the relay refusing the key on its own download is not an expired link, and is tried again later', async () => {
+    const { thread, turn } = completed();
+    const { keeper, copies } = setup(() => new Response('{"error":{"message":"Invalid token"}}', { status: 401 }), {}, keyed);
+    await keeper.keep(thread, { ...turn, previewUrl: undefined });
+    expect(copies()?.video).toEqual({ state: 'failed', error: 'refused' });
+  });
+
+  it('copies evicted to stay under the cap leave their turns saying so', async () => {
+    const { thread, turn } = completed();
+    const updates: { turnId: string; media: Turn['media'] }[] = [];
+    const { keeper, media } = setup((c) => (c.url.endsWith('.mp4') ? mp4() : jpg()), {
+      capBytes: () => Promise.resolve(VIDEO.length + 10),
+      update: (_threadId, turnId, change) => {
+        updates.push({ turnId, media: change({}) });
+        return Promise.resolve();
+      },
+    });
+    // An older copy of another turn is there first.
+    await media.saveBlob(
+      copyKey('turn_old', 'video'),
+      { turnId: 'turn_old', threadId: 'thr_old', kind: 'video' },
+      new Blob([VIDEO], { type: 'video/mp4' }),
+    );
+    await keeper.keep(thread, turn);
+    expect(updates).toContainEqual({ turnId: 'turn_old', media: { video: { state: 'failed', error: 'evicted' } } });
+    expect(await media.readBlob(copyKey(turn.id, 'video'))).toBeDefined();
+  });
+
+  it('the reason it says comes from all sources: a missing permission is worth more than an expired link', async () => {
+    const { thread, turn } = completed();
+    const sources = [
+      { url: 'https://cdn.test/v.mp4', withKey: false },
+      { url: 'https://other.test/v.mp4', withKey: false },
+    ];
+    const { keeper, copies } = setup(
+      (c) =>
+        c.url.startsWith('https://cdn.test') ? Promise.reject(new TypeError('Failed to fetch')) : new Response('gone', { status: 404 }),
+      { canRead: () => Promise.resolve(false) },
+      sources,
+    );
+    await keeper.keep(thread, { ...turn, previewUrl: undefined });
+    expect(copies()?.video).toEqual({ state: 'failed', error: 'permission' });
+  });
+});

@@ -190,8 +190,11 @@ describe('JobRunner', () => {
   });
 
   it('cancels a running job and a pending one', async () => {
-    const gate = new Promise<void>(() => {});
-    const relay = fakeRelay(() => ({ chunks: report(1), gate }));
+    // A relay that answers nothing until the request is aborted.
+    const relay = fakeRelay((req) => ({
+      chunks: report(1),
+      gate: new Promise<void>((_, reject) => req.signal!.addEventListener('abort', () => reject(new RelayError('cancelled', 'Cancelled')))),
+    }));
     const { runner } = await setup(relay, { concurrency: 1 });
     const a = await runner.start('a', 'sora-2', 'popup');
     const b = await runner.start('b', 'sora-2', 'popup');
@@ -202,6 +205,8 @@ describe('JobRunner', () => {
     const aborted = new Promise<void>((r) => relay.calls[0]!.req.signal!.addEventListener('abort', () => r()));
     await runner.cancel(a.id, a.turns[0].id);
     await aborted;
+    await runner.idle();
+    expect((await stored(a.id)).turns[0]!.status).toBe('cancelled');
     expect(relay.calls).toHaveLength(1);
   });
 
@@ -378,24 +383,30 @@ describe('JobRunner', () => {
   it('tells the stream whether the answer is finished, so an early [DONE] or finish_reason does not end it', async () => {
     const verdicts: boolean[] = [];
     const relay = fakeRelay(() => ({ chunks: [] }));
-    relay.stream = scripted(function* (req) {
+    /** Past the read interval, so the answer is read afresh when the stream asks. */
+    const fresh = () => new Promise((r) => setTimeout(r, 60));
+    relay.stream = async function* (req: ChatRequest) {
       relay.calls.push({ req });
       yield { content: '```json\n{"step":"submitted"}\n```\n' };
+      await fresh();
       verdicts.push(req.isTerminal!());
       yield { content: '> 生成中\n' };
+      await fresh();
       verdicts.push(req.isTerminal!());
       yield { content: '[视频](https://relay.test/v.mp4)' };
+      await fresh();
       verdicts.push(req.isTerminal!());
-    });
+    };
     const { runner } = await setup(relay);
     await runner.start('x', 'runway', 'popup');
     await runner.idle();
     expect(verdicts).toEqual([false, false, true]);
     // A failure is an end too.
-    relay.stream = scripted(function* (req) {
+    relay.stream = async function* (req: ChatRequest) {
       yield { reasoning: '错误: quota exhausted\n' };
+      await fresh();
       verdicts.push(req.isTerminal!());
-    });
+    };
     await runner.start('y', 'veo-3', 'popup');
     await runner.idle();
     expect(verdicts.at(-1)).toBe(true);
@@ -407,6 +418,98 @@ describe('JobRunner', () => {
     const t = await runner.start('x', 'grok-imagine', 'popup');
     await runner.idle();
     expect((await stored(t.id)).turns[0]).toMatchObject({ status: 'completed', videoUrl: 'https://grok.test/v1/files/video?id=abc' });
+  });
+
+  it('a "failed, retrying" line before a successful retry does not hide the video behind Failed', async () => {
+    const relay = fakeRelay(() => ({
+      chunks: ['> 上游超时，生成失败，正在重试 (1/3)\n', '>🏃 进度 40..', '80..\n', '> 生成完成 ✅\n[视频文件](https://files.test/r.mp4)'],
+      gapMs: 60,
+    }));
+    const { runner } = await setup(relay);
+    const t = await runner.start('x', 'sora-2', 'popup');
+    await runner.idle();
+    expect((await stored(t.id)).turns[0]).toMatchObject({ status: 'completed', videoUrl: 'https://files.test/r.mp4' });
+  });
+
+  it('a connection dropped in the middle of a bare link does not complete with half of it', async () => {
+    const relay = fakeRelay(() => ({
+      chunks: [{ reasoning: '视频正在生成 100%\n' }, { content: 'https://files.test/v.mp4?sig=a' }],
+      fail: new RelayError('network', 'Connection lost'),
+    }));
+    const { runner } = await setup(relay);
+    const t = await runner.start('x', 'grok-imagine-video', 'popup');
+    await runner.idle();
+    const turn = (await stored(t.id)).turns[0]!;
+    expect(turn.status).toBe('failed');
+    expect(turn.videoUrl).toBeUndefined();
+  });
+
+  it('[DONE] after every chunk of a large answer does not re-read the whole answer each time', async () => {
+    let parses = 0;
+    const parse: typeof parseTaskReport = (c, ctx) => (parses++, parseTaskReport(c, ctx));
+    const n = 2_000;
+    const relay = fakeRelay(() => ({ chunks: [] }));
+    relay.stream = async function* (req: ChatRequest) {
+      relay.calls.push({ req });
+      for (let i = 0; i < n; i++) {
+        await Promise.resolve(); // chunks arrive one by one, as from a socket
+        yield { content: `> 排队中 ${'x'.repeat(90)}\n` };
+        req.isTerminal!(); // what the stream client asks at each [DONE]
+      }
+      yield { content: '[视频文件](https://files.test/big.mp4)' };
+    };
+    const writer = new ThreadWriter();
+    await writer.load();
+    const runner = new JobRunner({
+      writer,
+      settings: () => Promise.resolve({ ...DEFAULT_SETTINGS, baseUrl: 'https://relay.test', apiKey: 'sk-1' }),
+      protocols: protocolsOf({ stream: relay.stream, parse }),
+    });
+    const t = await runner.start('x', 'sora-2', 'popup');
+    await runner.idle();
+    expect((await stored(t.id)).turns[0]!.status).toBe('completed');
+    expect(parses).toBeLessThan(n / 10);
+  });
+
+  it('following a job again while a recovery runs: one follow, one notification, and the badge counts it', async () => {
+    const thread = await withInFlight({ taskId: 'task_9', taskSourceUrl: SOURCE, content: inFlightReport });
+    await fakeBrowser.storage.local.set({
+      [`thread:${thread.id}`]: {
+        ...thread,
+        turns: [{ ...thread.turns[0], status: 'interrupted', error: { kind: 'interrupted', message: 'x' } }],
+      },
+    });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const follows: string[] = [];
+    const follow = async (_url: string, _opts: FollowOptions): Promise<FollowResult> => {
+      follows.push('follow');
+      await gate;
+      return done9;
+    };
+    const writer = new ThreadWriter();
+    await writer.load();
+    const finished: Turn[] = [];
+    let reads = 0;
+    const runner = new JobRunner({
+      writer,
+      // The first read of the settings is slow, the next ones quick: a recovery gets in between.
+      settings: async () => {
+        if (reads++ === 0) await new Promise((r) => setTimeout(r, 40));
+        return { ...DEFAULT_SETTINGS, baseUrl: 'https://relay.test', apiKey: 'sk-1' };
+      },
+      protocols: protocolsOf({ stream: fakeRelay(() => ({ chunks: [] })).stream, parse: parseTaskReport, follow }),
+      onFinished: (_t, turn) => finished.push(turn),
+    });
+    const again = runner.followAgain(thread.id, thread.turns[0].id);
+    await new Promise((r) => setTimeout(r, 15));
+    await runner.recover();
+    await again;
+    expect(runner.runningCount).toBe(1);
+    release();
+    await runner.idle();
+    expect(follows).toEqual(['follow']);
+    expect(finished.map((x) => x.status)).toEqual(['completed']);
   });
 
   it('on start-up marks requests that were in flight as interrupted (never re-sends) and starts pending ones', async () => {

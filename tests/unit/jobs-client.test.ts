@@ -2,15 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { grok2api, newApi, withBase, type JobAnswer } from '../fixtures/jobs';
 import { readJob } from '@/utils/jobs/job-state';
 import { pollJob } from '@/utils/jobs/poll-job';
-import {
-  createJob,
-  fetchJobContent,
-  JobReadError,
-  readJobState,
-  remixJob,
-  RemixUnsupportedError,
-  videosUrl,
-} from '@/utils/jobs/videos-client';
+import { createJob, JobReadError, readJobState, remixJob, RemixUnsupportedError, videosUrl } from '@/utils/jobs/videos-client';
 import { RelayError } from '@/utils/relay/errors';
 import { urlOf } from './fetch-input';
 
@@ -170,14 +162,6 @@ describe('remixJob', () => {
   ])('%s → RemixUnsupportedError', async (_name, answer) => {
     const { relay } = relayOf(answer);
     await expect(remixJob(relay, 'task_1', 'x')).rejects.toBeInstanceOf(RemixUnsupportedError);
-  });
-});
-
-describe('fetchJobContent', () => {
-  it('asks /content with the key; not ready is an error', async () => {
-    const { relay, sent } = relayOf(grok2api.contentNotReady);
-    await expect(fetchJobContent(relay, 'video_1')).rejects.toMatchObject({ status: 409 });
-    expect(new Headers(sent[0]!.init.headers).get('authorization')).toBe(`Bearer ${KEY}`);
   });
 });
 

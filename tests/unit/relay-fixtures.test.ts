@@ -11,6 +11,7 @@ import { streamChat, type ChatDelta, type ChatMessage } from '../../utils/chat/s
 import { RelayError } from '../../utils/relay/errors';
 import { parseTaskReport, type TaskSnapshot } from '../../utils/chat/report-parser';
 import { urlOf } from './fetch-input';
+import { isFinished } from '../../utils/chat/chat-protocol';
 
 const BASE_URL = 'https://relay.example.test';
 const KEY = 'sk-fixture-key-0123456789';
@@ -63,11 +64,8 @@ async function read(f: RelayFixture, pieces: Uint8Array[], trackProgress = false
         expect((init?.headers as Record<string, string>).Authorization).toBe(`Bearer ${KEY}`);
         return Promise.resolve(response(f, pieces));
       },
-      // As the runner asks: [DONE] / finish_reason end the answer only once the report is finished.
-      isTerminal: () => {
-        const phase = report().phase;
-        return phase === 'completed' || phase === 'failed';
-      },
+      // As the chat protocol asks: [DONE] / finish_reason end the answer only once it is finished.
+      isTerminal: () => isFinished(report()),
       stallTimeoutMs: 60_000,
     });
     for await (const delta of stream as AsyncIterable<ChatDelta>) {

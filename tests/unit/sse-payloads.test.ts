@@ -72,3 +72,15 @@ describe('createSsePayloadDecoder', () => {
     expect(decoder.sample).toBe('Service temporarily unavailable');
   });
 });
+
+describe('createSsePayloadDecoder bounds', () => {
+  it('an event that never ends stops the decoder past MAX_EVENT_CHARS instead of buffering it all', () => {
+    const seen: unknown[] = [];
+    const decoder = createSsePayloadDecoder((v) => seen.push(v));
+    const line = `data: ${'x'.repeat(1024 * 1024)}\n`;
+    for (let i = 0; i < 6; i++) decoder.push(line);
+    decoder.push('\n');
+    expect(decoder.overflow).toBe(true);
+    expect(seen).toEqual([]);
+  });
+});

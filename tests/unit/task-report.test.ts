@@ -570,3 +570,26 @@ describe('parseTaskReport on the shapes real relays send', () => {
     expect(snap.videoUrl).toBeUndefined();
   });
 });
+
+describe('parseTaskReport: what the review found', () => {
+  it('"failed, retrying" is the relay still at it: progress after it counts (sora2api task_retry_enabled)', () => {
+    const reasoning =
+      '**Video Generation Progress**: 12% (running)\n**生成失败，正在重试**\n**Video Generation Progress**: 41% (running)\n**Video Generation Progress**: 73% (running)\n';
+    expect(parseTaskReport('', { reasoning })).toEqual({ phase: 'generating', progress: 73 });
+    expect(parseTaskReport('> Upstream timeout, retrying (1/3)\n> Progress 20%\n')).toEqual({ phase: 'generating', progress: 20 });
+    // A failure that does not say it retries still fails.
+    expect(parseTaskReport('> 重试次数已用完，生成失败\n').phase).toBe('failed');
+  });
+
+  it('a bare or lone URL on the last, unterminated line is only taken once the answer has ended', () => {
+    // Cut mid-signature: still a .mp4, but not the whole link.
+    const cut = '视频已生成：https://cdn.example.com/x.mp4?sig=ab';
+    expect(parseTaskReport(cut, { complete: false }).videoUrl).toBeUndefined();
+    expect(parseTaskReport(cut, { complete: true }).videoUrl).toBe('https://cdn.example.com/x.mp4?sig=ab');
+    const lone = '/v1/files/video?id=ab';
+    expect(parseTaskReport(lone, { baseUrl: 'https://relay.example.com', complete: false }).videoUrl).toBeUndefined();
+    expect(parseTaskReport(lone, { baseUrl: 'https://relay.example.com' }).videoUrl).toBe('https://relay.example.com/v1/files/video?id=ab');
+    // A finished line is whole either way.
+    expect(parseTaskReport('https://cdn.example.com/v.mp4\n', { complete: false }).videoUrl).toBe('https://cdn.example.com/v.mp4');
+  });
+});

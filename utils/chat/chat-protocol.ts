@@ -59,20 +59,31 @@ async function stream(deps: ChatProtocolDeps, run: TurnRun): Promise<TurnEnd> {
   const ctx: ReportContext = { baseUrl: relay.baseUrl };
   /** The last read of the answer, and how long the answer was then (it only grows). */
   let snap: TaskSnapshot = {};
-  let readAt = -1;
-  const read = (): TaskSnapshot => {
-    if (readAt !== content.length + reasoning.length) {
+  let readAt = '';
+  /** When the last read ended, and the least time before the next (`PARSE_INTERVAL_MS`, or twice what it cost). */
+  let lastParse = -Infinity;
+  let interval = PARSE_INTERVAL_MS;
+  /** `complete`: the relay said the answer has ended (a marker, or a clean close). */
+  const read = (complete = false): TaskSnapshot => {
+    const at = `${content.length}:${reasoning.length}:${complete}`;
+    if (readAt !== at) {
       ctx.reasoning = reasoning;
+      ctx.complete = complete;
+      const began = performance.now();
       snap = deps.parse(content, ctx);
-      readAt = content.length + reasoning.length;
+      readAt = at;
+      // A read of a huge answer is spaced out by its own cost: at most a third of the time parsing.
+      interval = Math.max(PARSE_INTERVAL_MS, 2 * (performance.now() - began));
+      lastParse = performance.now();
     }
     return snap;
   };
-  let lastParse = -Infinity;
+  /** The answer read again only if the last read is old enough; otherwise what it said then. */
+  const readSoon = (): TaskSnapshot => (performance.now() - lastParse >= interval ? read(true) : snap);
   let turn = run.turn;
   let trailing: ReturnType<typeof setTimeout> | undefined;
   const absorb = async (force: boolean): Promise<void> => {
-    const wait = PARSE_INTERVAL_MS - (run.now() - lastParse);
+    const wait = interval - (performance.now() - lastParse);
     if (!force && wait > 0) {
       // A burst, then silence (a stall, a stopped worker): the last deltas are still read and
       // stored within the interval, not only when the stream ends.
@@ -84,7 +95,6 @@ async function stream(deps: ChatProtocolDeps, run: TurnRun): Promise<TurnEnd> {
     }
     if (trailing !== undefined) clearTimeout(trailing);
     trailing = undefined;
-    lastParse = run.now();
     const next = applySnapshot(turn, read(), content, reasoning);
     const changedPhase = next.status !== turn.status || FINAL_FIELDS.some((f) => next[f] !== turn[f]);
     if (next.progress !== turn.progress || next.status !== turn.status) run.live(next);
@@ -107,10 +117,10 @@ async function stream(deps: ChatProtocolDeps, run: TurnRun): Promise<TurnEnd> {
       signal,
       stallTimeoutMs: relay.stallTimeoutMs,
       // [DONE] / finish_reason end the answer only once it holds a video or a failure.
-      isTerminal: () => {
-        const now = read();
-        return now.phase === 'failed' || (now.phase === 'completed' && now.videoUrl !== undefined);
-      },
+      // Asked at every [DONE] (some relays send one per chunk): read at the same pace as the rest.
+      // A marker that comes too soon is let pass; the answer still ends when the relay closes it,
+      // and a finish_reason asks again after its grace.
+      isTerminal: () => isFinished(readSoon()),
     });
     for await (const delta of deltas) {
       if (delta.content !== undefined) content += delta.content;
@@ -127,11 +137,13 @@ async function stream(deps: ChatProtocolDeps, run: TurnRun): Promise<TurnEnd> {
   // The last read of the answer is folded into the final write (one write, not two in the same
   // millisecond), or stored first when the job goes on from its task source.
   if (trailing !== undefined) clearTimeout(trailing);
-  const final = read();
+  // A cut-off answer's last line may hold half a link: only a clean end takes it whole.
+  const final = read(!error && !cancelled);
   turn = applySnapshot(turn, final, content, reasoning);
   // A video is a paid result: once the relay has given its link, a cancel, a dropped
   // connection, a stall or an error event after it does not make the turn fail.
-  const hasVideo = final.phase === 'completed' && final.videoUrl !== undefined;
+  // Whatever the words around it said (a "failed, retrying" line before a successful retry).
+  const hasVideo = final.videoUrl !== undefined;
   if (hasVideo) {
     cancelled = false;
     error = undefined;
@@ -165,13 +177,19 @@ function fieldsOf(turn: Turn): Partial<Turn> {
   return fields;
 }
 
+/** A report that holds its video, or says the job failed: nothing more is coming. */
+export function isFinished(snap: TaskSnapshot): boolean {
+  return snap.videoUrl !== undefined || snap.phase === 'failed';
+}
+
 /** How a turn whose answer has ended ends. */
 function settle(turn: Turn, snap: TaskSnapshot, outcome: TurnError | 'cancelled' | undefined): TurnEnd {
   if (outcome === 'cancelled') return { status: 'cancelled' };
   if (outcome) return { status: 'failed', error: outcome };
+  // A video link is the paid result, whatever a line before it said.
+  if (snap.videoUrl) return { status: 'completed' };
   if (snap.phase === 'failed')
     return { status: 'failed', error: { kind: 'generation', message: snap.failure ?? words('generationFailed') } };
-  if (snap.videoUrl) return { status: 'completed' };
   return { status: 'failed', error: { kind: 'protocol', message: words(turn.content ? 'endedNoLink' : 'endedEmpty') } };
 }
 
@@ -182,8 +200,9 @@ function settle(turn: Turn, snap: TaskSnapshot, outcome: TurnError | 'cancelled'
  */
 async function resume(deps: ChatProtocolDeps, run: TurnRun, reason: ResumeReason): Promise<TurnEnd> {
   const { turn, relay } = run;
-  const snap = deps.parse(turn.content, { reasoning: turn.reasoning, baseUrl: relay.baseUrl });
-  if (snap.phase === 'failed' || (snap.phase === 'completed' && snap.videoUrl)) {
+  // The stream was cut when the worker stopped: the text's last line may be half a link.
+  const snap = deps.parse(turn.content, { reasoning: turn.reasoning, baseUrl: relay.baseUrl, complete: false });
+  if (isFinished(snap)) {
     // The answer was complete; the worker died before it recorded the end.
     const read = applySnapshot(turn, snap, turn.content, turn.reasoning);
     return { ...settle(read, snap, undefined), turn: fieldsOf(read) };

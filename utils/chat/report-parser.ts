@@ -22,6 +22,11 @@ export interface ReportContext {
   reasoning?: string;
   /** The relay's base URL: links relative to the relay (`/v1/files/video?id=…`) resolve against it. */
   baseUrl?: string;
+  /**
+   * Whether the answer has ended (default true). While it streams — or when it was cut off — a bare
+   * URL on its last, unterminated line may be only the start of the link, and is not taken.
+   */
+  complete?: boolean;
 }
 
 export interface TaskSnapshot {
@@ -76,6 +81,8 @@ const TOKEN_RE = /^[\w.-]{1,200}$/;
 
 const FAIL_ZH_RE = /失败|出错|错误|异常|已取消|超时/;
 const FAIL_EN_RE = /\b(?:fail(?:ed|ure)|error|cancell?ed|timed out)\b/i;
+/** "Failed, retrying" (sora2api's `**生成失败，正在重试**`): the relay is still at it, not done. */
+const RETRYING_RE = /正在重试|重试中|重新尝试|\bretrying\b|\btrying again\b|\bwill retry\b/i;
 const FAIL_MARK_RE = /❌|⛔|🚫/u;
 /** 审核 (moderation) is a failure unless it is under way (正在审核, 审核中) or passed (审核通过). */
 const POLICY_ZH_RE = /违规|违反|不合规|敏感(?:内容|词)|未通过|不通过|没通过|被拒|(?<!正在|等待)审核(?!中|通过)/;
@@ -211,7 +218,10 @@ function failureWords(phrase: string): string {
 const ECHO_TEXT_KEYS = new Set(['prompt', 'orientation', 'sid']);
 
 class ReportScanner {
-  constructor(private readonly baseUrl: string | undefined) {}
+  constructor(
+    private readonly baseUrl: string | undefined,
+    private readonly complete: boolean,
+  ) {}
 
   /** The progress read so far, forgotten so the next text is read afresh. */
   takeProgress(): number | undefined {
@@ -343,7 +353,7 @@ class ReportScanner {
       return ' ';
     });
     phrase = phrase.replace(BARE_URL_RE, (url) => {
-      this.bareUrl(trimUrlTail(url));
+      if (!open || this.complete) this.bareUrl(trimUrlTail(url));
       return ' ';
     });
     // While streaming, a link still being written ("[下载失败原因](htt") is not words of the report.
@@ -375,6 +385,11 @@ class ReportScanner {
   }
 
   phrase(phrase: string, open: boolean): void {
+    if (RETRYING_RE.test(phrase)) {
+      this.reportSeen = true;
+      this.setPhase('generating');
+      return;
+    }
     if (
       FAIL_MARK_RE.test(phrase) ||
       FAIL_ZH_RE.test(phrase) ||
@@ -552,11 +567,12 @@ class ReportScanner {
  *   message of a fenced upstream error JSON right after it; the echo block is never scanned.
  */
 export function parseTaskReport(content: string, ctx: ReportContext = {}): TaskSnapshot {
-  const scanner = new ReportScanner(ctx.baseUrl);
+  const complete = ctx.complete ?? true;
+  const scanner = new ReportScanner(ctx.baseUrl, complete);
   const text = typeof content === 'string' ? content : '';
   scanner.text(text);
   // grok2api's answer can be the link alone, with no extension to say it is a video.
-  if (scanner.links.videoUrl === undefined && text.length <= 8200) {
+  if (scanner.links.videoUrl === undefined && text.length <= 8200 && (complete || text.endsWith('\n'))) {
     const lone = text.trim();
     if (LONE_URL_RE.test(lone) && !IMAGE_EXT.has(urlExtension(lone))) scanner.keep('videoUrl', lone);
   }

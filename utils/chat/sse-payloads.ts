@@ -26,6 +26,8 @@ export interface SsePayloadDecoder {
   readonly malformed: number;
   /** The start of the first thing we could not use, for an error message (not redacted). */
   readonly sample: string | undefined;
+  /** An event or line grew past MAX_EVENT_CHARS without ending: the stream is not one to read. */
+  readonly overflow: boolean;
 }
 
 // Bounds memory when a non-SSE body (an HTML page, a log) is streamed as event-stream:
@@ -35,6 +37,11 @@ const MAX_CONTINUATION_CHARS = 256 * 1024;
 // pretty-printed one; dropping up to this many leading lines recovers it without
 // making a malformed stream cost more than a handful of JSON.parse calls per event.
 const MAX_LEADING_STRAY_LINES = 3;
+/**
+ * The most one event (or one unterminated line) may hold: past it the parser stops, rather than
+ * buffer a relay's endless `data:` lines. Larger than the longest answer a turn may keep (2 MB).
+ */
+export const MAX_EVENT_CHARS = 4 * 1024 * 1024;
 // Longer than what is shown: the caller hides the API key in it first, then cuts it, so a key
 // cannot straddle the cut and leave its start behind.
 const SAMPLE_CHARS = 1024;
@@ -54,8 +61,10 @@ export function createSsePayloadDecoder(
   let parsed = 0;
   let malformed = 0;
   let sample: string | undefined;
+  let overflow = false;
 
   const parser = createParser({
+    maxBufferSize: MAX_EVENT_CHARS,
     onEvent(event) {
       const data = event.data;
       const type = event.event;
@@ -96,6 +105,7 @@ export function createSsePayloadDecoder(
       sample ??= data.slice(0, SAMPLE_CHARS);
     },
     onError(error: ParseError) {
+      if (error.type === 'max-buffer-size-exceeded') overflow = true;
       if (error.type !== 'unknown-field' || error.line === undefined) return;
       if (continuationChars > MAX_CONTINUATION_CHARS) return;
       continuation.push(error.line);
@@ -111,6 +121,8 @@ export function createSsePayloadDecoder(
   // the parsing itself (V8). Nothing here needs those stacks.
   const errorCtor = Error as { stackTraceLimit?: number };
   const feed = (text: string): void => {
+    // Past its limit the parser refuses every further feed: the caller stops reading.
+    if (overflow) return;
     const limit = errorCtor.stackTraceLimit;
     if (typeof limit !== 'number') {
       parser.feed(text);
@@ -145,6 +157,9 @@ export function createSsePayloadDecoder(
     },
     get sample() {
       return sample;
+    },
+    get overflow() {
+      return overflow;
     },
   };
 }

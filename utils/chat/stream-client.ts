@@ -278,6 +278,7 @@ export async function* streamChat(req: ChatRequest): AsyncGenerator<ChatDelta, v
       if (mode === 'sse') {
         if (chunk !== '') decoder.push(chunk);
         if (bytes === undefined) decoder.end();
+        if (decoder.overflow) throw protocolError(t('proto_eventTooLarge'), response.status);
       } else if (mode === 'json') {
         jsonParts.push(chunk);
         jsonChars += chunk.length;
@@ -299,6 +300,9 @@ export async function* streamChat(req: ChatRequest): AsyncGenerator<ChatDelta, v
       pieces.length = 0;
       doneAt.length = 0;
       if (ended || bytes === undefined) break;
+      // A [DONE] before the report was seen finished (or before it was read again): asked once
+      // more after the grace, so a relay that then holds the socket open still ends here.
+      if (mark !== 0 && grace === undefined) grace = setTimeout(onGrace, graceMs);
     }
 
     if (mode === 'unknown') throw protocolError(t('proto_empty'), response.status);

@@ -12,6 +12,8 @@ export const JOB_DEADLINE_MS = 3 * 60 * 60_000;
 
 export interface JobsProtocolOptions {
   fetch?: typeof fetch;
+  /** Bound on one API call (REQUEST_TIMEOUT_MS by default; tests shorten it). */
+  timeoutMs?: number;
   /** Extra options for every poll (delays in tests). */
   poll?: Partial<PollOptions>;
   /** The reference images stored with a turn, as files to upload. */
@@ -30,16 +32,24 @@ export function jobsProtocol(opts: JobsProtocolOptions = {}): Protocol {
     baseUrl: relay.baseUrl,
     apiKey: relay.apiKey,
     ...(opts.fetch && { fetch: opts.fetch }),
+    ...(opts.timeoutMs !== undefined && { timeoutMs: opts.timeoutMs }),
   });
 
-  async function follow(run: TurnRun, jobId: string): Promise<TurnEnd> {
-    run.detach();
+  /**
+   * Polls the job to its end. A job this run created keeps its place in the local queue (it runs
+   * on the relay: "videos at once" counts it); one picked up after a worker stop (`detach`) is only
+   * polled and never holds new prompts back.
+   */
+  async function follow(run: TurnRun, jobId: string, detach: boolean): Promise<TurnEnd> {
+    if (detach) run.detach();
     const startedAt = run.turn.startedAt ?? run.turn.createdAt;
     let current = run.turn;
     const result = await pollJob(access(run.relay), jobId, {
       ...opts.poll,
       signal: run.signal,
       deadline: startedAt + JOB_DEADLINE_MS,
+      // A relay that cannot be reached for as long as a stream may stay silent: stop asking.
+      maxFailingMs: run.relay.stallTimeoutMs,
       onUpdate: async (state) => {
         const step = stepOf(current, state);
         if (step.status === current.status && step.progress === current.progress) return;
@@ -71,9 +81,11 @@ export function jobsProtocol(opts: JobsProtocolOptions = {}): Protocol {
       // A modification remixes the latest earlier version that has a job, unless asked for a new video.
       const base = turn.fresh ? undefined : [...thread.turns.slice(0, index)].reverse().find((x) => x.status === 'completed' && x.jobId);
       let created: JobState & { id: string };
+      // Not aborted by a cancel: once sent, the relay may make (and bill) the job, so its answer is
+      // waited for and its id kept. The call is bounded (REQUEST_TIMEOUT_MS).
       try {
         if (base?.jobId) {
-          created = await remixJob(access(relay), base.jobId, turn.prompt, run.signal);
+          created = await remixJob(access(relay), base.jobId, turn.prompt);
         } else {
           created = await createJob(access(relay), {
             model: thread.model,
@@ -82,7 +94,6 @@ export function jobsProtocol(opts: JobsProtocolOptions = {}): Protocol {
             size: turn.size,
             images: (await opts.images?.(turn)) ?? [],
             imageField: opts.imageField?.(relay) ?? imageFieldOf(relay.videosFlavour || undefined),
-            signal: run.signal,
           });
         }
       } catch (error) {
@@ -90,13 +101,13 @@ export function jobsProtocol(opts: JobsProtocolOptions = {}): Protocol {
       }
       // The id first, before anything else can happen: a worker stopped from here on polls it again.
       const stored = await run.update((x) => ({ ...x, jobId: created.id, ...stepOf(x, created) }), true);
-      if (!stored) return { status: 'cancelled' };
-      return follow({ ...run, turn: stored }, created.id);
+      if (!stored || run.signal.aborted) return { status: 'cancelled', turn: { jobId: created.id } };
+      return follow({ ...run, turn: stored }, created.id, false);
     },
 
     async resume(run) {
       const { jobId } = run.turn;
-      if (jobId) return follow(run, jobId);
+      if (jobId) return follow(run, jobId, true);
       // The create request was under way when the worker stopped: the relay may have made the job,
       // but without its id there is nothing to ask, and creating it again could bill twice.
       return { status: 'interrupted', error: { kind: 'interrupted', message: t('jobs_lostBeforeId') } };
@@ -120,6 +131,10 @@ function stepOf(turn: Turn, state: JobState): { status: Turn['status']; progress
 
 function failed(error: unknown): TurnEnd {
   if (error instanceof RelayError && error.kind === 'cancelled') return { status: 'cancelled' };
+  // No answer to the create (a timeout, a dropped connection): the relay may have made the job,
+  // so it is not failed (Retry would bill again without a word), and its id is unknown.
+  if (error instanceof RelayError && (error.kind === 'timeout' || error.kind === 'network'))
+    return { status: 'interrupted', error: { kind: 'interrupted', message: t('jobs_maybeCreated', { what: error.message }) } };
   if (error instanceof RemixUnsupportedError) return { status: 'failed', error: { ...error.toJSON(), kind: 'remix-unsupported' } };
   if (error instanceof RelayError) return { status: 'failed', error: error.toJSON() };
   const detail = error instanceof Error ? error.message : String(error);

@@ -26,6 +26,11 @@ export interface PollOptions {
   factor?: number;
   /** Refused keys in a row before giving up (3): the user has to fix the key, the job is kept. */
   maxAuthErrors?: number;
+  /**
+   * Give up (outcome 'lost') once every read has failed for this long (the relay unreachable or
+   * erring): as long as a stream may stay silent, so the same silence ends both. Unbounded by default.
+   */
+  maxFailingMs?: number;
 }
 
 /**
@@ -44,18 +49,22 @@ export async function pollJob(relay: VideosRelay, id: string, opts: PollOptions 
     maxDelayMs = 15_000,
     factor = 1.5,
     maxAuthErrors = 3,
+    maxFailingMs = Infinity,
   } = opts;
   let delay = minDelayMs;
   let last: JobState | undefined;
   let authErrors = 0;
   /** What went wrong with the last read ('' when it worked). */
   let problem: string;
+  /** When the reads began to fail, while they keep failing. */
+  let failingSince: number | undefined;
   for (;;) {
     if (signal.aborted) throw cancelled();
     try {
       const state = await readJobState(relay, id, signal);
       authErrors = 0;
       problem = '';
+      failingSince = undefined;
       if (state.phase === 'completed') return { outcome: 'completed', state };
       if (state.phase === 'failed') return { outcome: 'failed', state };
       const moved = !last || last.phase !== state.phase || last.progress !== state.progress;
@@ -69,6 +78,8 @@ export async function pollJob(relay: VideosRelay, id: string, opts: PollOptions 
       if (error instanceof JobReadError && error.problem === 'auth' && ++authErrors >= maxAuthErrors)
         return { outcome: 'lost', reason: message };
       problem = message;
+      failingSince ??= now();
+      if (now() - failingSince >= maxFailingMs) return { outcome: 'lost', reason: message };
       delay = Math.min(maxDelayMs, delay * factor);
     }
     const wait = delay * (0.8 + 0.4 * random());

@@ -16,6 +16,8 @@ export interface VideosRelay {
   baseUrl: string;
   apiKey: string;
   fetch?: typeof fetch;
+  /** Bound on one API call (tests shorten it); REQUEST_TIMEOUT_MS by default. */
+  timeoutMs?: number;
 }
 
 export interface ReferenceImage {
@@ -38,6 +40,11 @@ export interface CreateJob {
 }
 
 const MAX_JSON_BYTES = 256 * 1024;
+/**
+ * How long one API call (a create, a read, a remix: small JSON answers) may take before it counts
+ * as failed: a relay that accepts the connection and never answers must not hold a turn forever.
+ */
+export const REQUEST_TIMEOUT_MS = 30_000;
 
 /** `{base}/v1/videos[/{id}[/{action}]]` */
 export function videosUrl(baseUrl: string, id?: string, action?: 'content' | 'remix'): string {
@@ -59,12 +66,17 @@ function keyed(relay: VideosRelay, init: RequestInit & { accept?: string }): Req
   };
 }
 
+/** One API call, bounded whole by the relay's `timeoutMs`: a relay that never answers must not hold a job forever. */
 async function send(relay: VideosRelay, url: string, init: RequestInit): Promise<Response> {
-  const signal = init.signal ?? undefined;
+  const timeoutMs = relay.timeoutMs ?? REQUEST_TIMEOUT_MS;
+  const caller = init.signal ?? undefined;
+  const timer = AbortSignal.timeout(timeoutMs);
+  const signal = caller ? AbortSignal.any([caller, timer]) : timer;
   try {
-    return await (relay.fetch ?? globalThis.fetch)(url, init);
+    return await (relay.fetch ?? globalThis.fetch)(url, { ...init, signal });
   } catch (error) {
-    if (signal?.aborted) throw cancelled();
+    if (caller?.aborted) throw cancelled();
+    if (timer.aborted) throw new RelayError('timeout', t('jobs_noAnswer', { s: Math.round(timeoutMs / 1000) }), { cause: error });
     const detail = redactSecret(error instanceof Error ? error.message : String(error), relay.apiKey);
     throw new RelayError('network', withDetail(errorTitle('network'), detail.slice(0, 200)), { cause: error });
   }
@@ -199,23 +211,4 @@ export async function remixJob(relay: VideosRelay, id: string, prompt: string, s
   const newId = jobIdOf(state.id);
   if (!newId) throw new RelayError('protocol', withDetail(errorTitle('protocol'), t('jobs_noId')), { status: res.status });
   return { ...state, id: newId };
-}
-
-/** The download of a finished job with the key (`/content`): a 409 or 400 before it is ready. */
-export async function fetchJobContent(
-  relay: VideosRelay,
-  id: string,
-  init: { signal?: AbortSignal; range?: string } = {},
-): Promise<Response> {
-  const res = await send(
-    relay,
-    videosUrl(relay.baseUrl, id, 'content'),
-    keyed(relay, {
-      signal: init.signal,
-      accept: 'video/*, application/octet-stream;q=0.9, */*;q=0.1',
-      ...(init.range && { headers: { Range: init.range } }),
-    }),
-  );
-  if (!res.ok && res.status !== 206) throw await failureOf(res, relay);
-  return res;
 }

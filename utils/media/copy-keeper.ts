@@ -26,16 +26,32 @@ export interface KeeperDeps {
   capBytes(): Promise<number>;
   /** Copies on screen or being saved are never evicted. */
   inUse?(): ReadonlySet<string>;
+  /** How many turns are being copied now (the worker is kept alive while any are). */
+  onBusy?(count: number): void;
   fetch?: typeof fetch;
   sleep?: (ms: number) => Promise<void>;
 }
+
+/** Copies that failed for these reasons are tried again at the next worker start. */
+const RETRIED_LATER: ReadonlySet<NonNullable<LocalCopy['error']>> = new Set(['network', 'refused']);
 
 /** Waits before the 2nd, 3rd and 4th try of a copy that failed for a passing reason. */
 export const RETRY_DELAYS_MS = [5_000, 30_000, 120_000];
 /** Progress is stored at most this often per copy (the pages read it from storage). */
 const PROGRESS_EVERY_MS = 1_000;
 
-type Outcome = { ok: true; bytes: number } | { ok: false; error: NonNullable<LocalCopy['error']>; retry: boolean };
+type Failure = { ok: false; error: NonNullable<LocalCopy['error']>; retry: boolean };
+type Outcome = { ok: true; bytes: number } | Failure;
+
+/**
+ * What a copy that failed on every source says: an expired CDN link explains less than a missing
+ * permission or a network fault on another source, and any source worth another try makes it so.
+ */
+function worse(a: Failure | undefined, b: Failure): Failure {
+  if (!a) return b;
+  const error = a.error === 'expired' ? b.error : a.error;
+  return { ok: false, error, retry: a.retry || b.retry };
+}
 
 export class CopyKeeper {
   private readonly busy = new Map<string, Promise<void>>();
@@ -46,22 +62,27 @@ export class CopyKeeper {
   keep(thread: Thread, turn: Turn): Promise<void> {
     const running = this.busy.get(turn.id);
     if (running) return running;
-    const run = this.keepNow(thread, turn).finally(() => this.busy.delete(turn.id));
+    const run = this.keepNow(thread, turn).finally(() => {
+      this.busy.delete(turn.id);
+      this.deps.onBusy?.(this.busy.size);
+    });
     this.busy.set(turn.id, run);
+    this.deps.onBusy?.(this.busy.size);
     return run;
   }
 
   /**
-   * After a worker start: every completed turn whose copy was being saved, or that finished since
-   * `since` and never got to start one (the worker stopped right after the turn ended). Starts
-   * them; each copy goes on by itself.
+   * After a worker start: every completed turn whose copy was being saved, failed for a passing
+   * reason (the network, a refused key — tried again as the turn promises), or that finished since
+   * `since` and never got to start one (the worker stopped right after the turn ended).
    */
   resume(threads: readonly Thread[], since: number): void {
     for (const thread of threads)
       for (const turn of thread.turns) {
-        if (turn.status !== 'completed') continue;
+        if (turn.status !== 'completed' || turn.mediaOf) continue;
         const video = turn.media?.video;
-        if (video?.state === 'saving' || (video === undefined && (turn.finishedAt ?? 0) >= since)) void this.keep(thread, turn);
+        const again = video?.state === 'saving' || (video?.state === 'failed' && RETRIED_LATER.has(video.error ?? 'network'));
+        if (again || (video === undefined && (turn.finishedAt ?? 0) >= since)) void this.keep(thread, turn);
       }
   }
 
@@ -72,7 +93,15 @@ export class CopyKeeper {
     await this.copy(thread, turn, 'video', video, relay);
     if (turn.previewUrl) await this.copy(thread, turn, 'preview', [{ url: turn.previewUrl, withKey: false }], relay);
     const keep = new Set([...(this.deps.inUse?.() ?? []), copyKey(turn.id, 'video'), copyKey(turn.id, 'preview')]);
-    await this.deps.media.evictToFit(await this.deps.capBytes(), { keep }).catch(() => undefined);
+    const evicted = await this.deps.media.evictToFit(await this.deps.capBytes(), { keep }).catch(() => []);
+    // The turns whose copies made room say so (their players fall back to the relay's link).
+    for (const gone of evicted) {
+      if (gone.kind !== 'video' && gone.kind !== 'preview') continue;
+      const kind = gone.kind;
+      await this.deps
+        .update(gone.threadId, gone.turnId, (media) => ({ ...media, [kind]: { state: 'failed', error: 'evicted' } }), true)
+        .catch(() => undefined);
+    }
   }
 
   private async copy(
@@ -89,18 +118,20 @@ export class CopyKeeper {
     if (existing?.complete) return set({ state: 'saved', bytes: existing.stored });
     if (sources.length === 0) return set({ state: 'failed', error: 'no-source' });
     await set({ state: 'saving', progress: 0 });
-    let last: Outcome | undefined;
+    let worst: Failure | undefined;
     for (let attempt = 0; attempt <= RETRY_DELAYS_MS.length; attempt++) {
       if (attempt > 0) await (this.deps.sleep ?? delay)(RETRY_DELAYS_MS[attempt - 1] as number);
+      worst = undefined;
       for (const source of sources) {
-        last = await this.try(thread, turn, kind, key, source, relay, set);
-        if (last.ok) return set({ state: 'saved', bytes: last.bytes });
+        const outcome = await this.try(thread, turn, kind, key, source, relay, set);
+        if (outcome.ok) return set({ state: 'saved', bytes: outcome.bytes });
         // Out of space: trying again, or elsewhere, cannot help.
-        if (last.error === 'quota') return set({ state: 'failed', error: 'quota' });
+        if (outcome.error === 'quota') return set({ state: 'failed', error: 'quota' });
+        worst = worse(worst, outcome);
       }
-      if (!last?.ok && !last?.retry) break;
+      if (!worst?.retry) break;
     }
-    if (last && !last.ok) await set({ state: 'failed', error: last.error });
+    if (worst) await set({ state: 'failed', error: worst.error });
   }
 
   private async try(
@@ -126,6 +157,12 @@ export class CopyKeeper {
       // A fetch that never got an answer: without a host permission that is CORS refusing it.
       const allowed = source.withKey || (await this.deps.canRead(source.url).catch(() => false));
       return { ok: false, error: allowed ? 'network' : 'permission', retry: allowed };
+    }
+    // The relay's own API refusing the key (new-api refuses an exhausted key even for downloads)
+    // is not an expired link: it can work again once the key does.
+    if (source.withKey && (response.status === 401 || response.status === 403)) {
+      void response.body?.cancel().catch(() => undefined);
+      return { ok: false, error: 'refused', retry: true };
     }
     if (response.status === 401 || response.status === 403 || response.status === 404 || response.status === 410) {
       void response.body?.cancel().catch(() => undefined);

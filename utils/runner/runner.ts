@@ -19,6 +19,7 @@ import {
   type Turn,
 } from '../threads/model';
 import type { Protocol, RelayAccess, TurnEnd, TurnRun } from './protocol';
+import { canFollowAgain } from './follow-again';
 
 export interface RunnerDeps {
   writer: ThreadWriter;
@@ -131,7 +132,9 @@ export class JobRunner {
     const asked = base.turns.map((t) =>
       source.protocol === 'jobs' ? { ...t, ...jobParams({ seconds: first?.seconds, size: first?.size }) } : t,
     );
-    const thread: Thread = { ...base, turns: [...kept.map((t) => ({ ...t, id: newId('turn') })), ...asked] };
+    // The copied versions show the same local copies, kept under the original turn's id.
+    const copied = kept.map((t) => ({ ...t, id: newId('turn'), mediaOf: t.mediaOf ?? t.id }));
+    const thread: Thread = { ...base, turns: [...copied, ...asked] };
     // Strict: if storage refuses the new turn, nothing is sent (the user could not see the job).
     await this.deps.writer.put(thread, { immediate: true, strict: true });
     this.pump();
@@ -165,17 +168,22 @@ export class JobRunner {
   async followAgain(threadId: string, turnId: string): Promise<void> {
     const thread = await this.deps.writer.get(threadId);
     const turn = thread?.turns[thread.turns.length - 1];
-    if (!turn || turn.id !== turnId || turn.status !== 'interrupted' || !(turn.taskSourceUrl || turn.jobId))
-      throw new Error(words('cannotFollowAgain'));
+    if (!turn || turn.id !== turnId || !canFollowAgain(turn)) throw new Error(words('cannotFollowAgain'));
     if (this.running.has(turnId)) return;
-    const back = await this.patchTurn(threadId, turnId, (t) =>
-      t.status === 'interrupted'
-        ? { ...t, status: (t.progress ?? 0) > 0 ? 'generating' : 'queued', error: undefined, finishedAt: undefined }
-        : t,
-    );
-    if (!back || !isInFlight(back.turn.status)) throw new Error(words('cannotFollowAgain'));
-    const settings = await this.settings();
-    this.launch(back.thread, back.turn, settings, (protocol, run) => protocol.resume(run, 'access'), true);
+    // Held before the first await: a recovery (the wake alarm) must not pick the turn up too.
+    const placeholder = { threadId, controller: new AbortController(), following: true };
+    this.running.set(turnId, placeholder);
+    try {
+      const settings = await this.settings();
+      const back = await this.patchTurn(threadId, turnId, (t) =>
+        canFollowAgain(t) ? { ...t, status: (t.progress ?? 0) > 0 ? 'generating' : 'queued', error: undefined, finishedAt: undefined } : t,
+      );
+      if (!back || !isInFlight(back.turn.status)) throw new Error(words('cannotFollowAgain'));
+      if (this.running.get(turnId) === placeholder) this.running.delete(turnId);
+      this.launch(back.thread, back.turn, settings, (protocol, run) => protocol.resume(run, 'access'), true);
+    } finally {
+      if (this.running.get(turnId) === placeholder) this.running.delete(turnId);
+    }
   }
 
   async cancel(threadId: string, turnId: string): Promise<void> {
@@ -277,7 +285,8 @@ export class JobRunner {
       .then((end) => this.finish(thread.id, turn.id, end))
       .catch(() => {})
       .finally(() => {
-        this.running.delete(turn.id);
+        // Only this job's own entry: another run of the turn may have taken its place since.
+        if (this.running.get(turn.id) === job) this.running.delete(turn.id);
         this.deps.onActivity?.(this.running.size);
         this.pump();
       });
@@ -285,8 +294,10 @@ export class JobRunner {
 
   /** Stores how a turn ended (unless it already had), then tells the pages and the notifications. */
   private async finish(threadId: string, turnId: string, end: TurnEnd): Promise<void> {
+    const outcome = { ended: false };
     const finished = await this.patchTurn(threadId, turnId, (t) => {
       if (!isInFlight(t.status)) return t;
+      outcome.ended = true;
       const { error, ...rest } = 'error' in end ? end : { ...end, error: undefined };
       return this.ended(t, {
         ...end.turn,
@@ -296,7 +307,8 @@ export class JobRunner {
       });
     });
     this.deps.onLive?.(turnId, null);
-    if (finished && !isInFlight(finished.turn.status)) this.deps.onFinished?.(finished.thread, finished.turn);
+    // Told once: a second run that found the turn already ended has nothing to announce.
+    if (finished && outcome.ended) this.deps.onFinished?.(finished.thread, finished.turn);
   }
 
   /** Starts pending turns, oldest first, while fewer than the concurrency limit are running. */

@@ -26,6 +26,7 @@ const TurnSchema = v.object({
   content: Str(10_000_000),
   reasoning: v.optional(Str(10_000_000)),
   jobId: v.optional(Str(500)),
+  mediaOf: v.optional(Str(200)),
   seconds: v.optional(Str(20)),
   size: v.optional(Str(40)),
   fresh: v.optional(v.boolean()),

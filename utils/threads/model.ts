@@ -37,6 +37,8 @@ export interface Turn {
   expiresAt?: number;
   /** The local copies of the finished video and its preview (bytes in IndexedDB, see utils/media). */
   media?: { video?: LocalCopy; preview?: LocalCopy };
+  /** A version copied into a branch: the turn whose local copies it shows (they are kept under its id). */
+  mediaOf?: string;
   /** The assistant's text verbatim: it is what the next turn sends back. */
   content: string;
   /**
@@ -64,8 +66,11 @@ export interface LocalCopy {
   /** 0..99 while saving, when the size is known. */
   progress?: number;
   bytes?: number;
-  /** Why there is no copy: no host permission, the link had expired, no space, nothing to copy, or the network. */
-  error?: 'permission' | 'expired' | 'quota' | 'no-source' | 'network';
+  /**
+   * Why there is no copy: no host permission, the link had expired, no space, nothing to copy, the
+   * network, the relay refusing the key, or removed to make room under the cap.
+   */
+  error?: 'permission' | 'expired' | 'quota' | 'no-source' | 'network' | 'refused' | 'evicted';
 }
 
 export type ResumeReason = 'restart' | 'network' | 'stall' | 'incomplete' | 'access';

@@ -37,6 +37,7 @@ export function isTurn(x: unknown): x is Turn {
     optStr(x.taskSourceUrl) &&
     optStr(x.reasoning) &&
     optStr(x.jobId) &&
+    optStr(x.mediaOf) &&
     optStr(x.seconds) &&
     optStr(x.size) &&
     (x.fresh === undefined || typeof x.fresh === 'boolean') &&
