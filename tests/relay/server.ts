@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { handleChat, isAuthorized, type ChatBody, type ChatHost } from './chat';
+import { handleChat, isAuthorized, recordChatMessages, type ChatBody, type ChatHost, type RecordedChatMessage } from './chat';
 import { handleControl } from './control';
 import { sendError, sendJson } from './http-errors';
 import { taskPage, taskSource, type RelayJob } from './jobs';
@@ -54,6 +54,8 @@ export interface RecordedRequest {
   time: number;
   /** Chat requests: the scenario that answered (absent when rejected before one was taken). */
   scenario?: string;
+  /** Chat requests: each message's text and image parts (type, size, SHA-256 of the bytes). */
+  chat?: RecordedChatMessage[];
   /** Form bodies (multipart or url-encoded): text fields and file parts (multipart: in place of `body`). */
   form?: RecordedForm;
   /** Videos requests: the job created or addressed. */
@@ -246,9 +248,13 @@ export class Relay implements ChatHost {
     if (method === 'OPTIONS') return void res.writeHead(204).end();
     const media = method === 'GET' || method === 'HEAD' ? mediaRoute(url.pathname, url.searchParams) : undefined;
     if (media && media !== 'bad-id') {
-      if (this.links.isExpired(url.pathname)) { this.links.sendExpired(res); return; }
+      if (this.links.isExpired(url.pathname)) {
+        this.links.sendExpired(res);
+        return;
+      }
       if (await this.videos.serveFile(req, res, url.pathname)) return;
-      serveMedia(req, res, media); return;
+      serveMedia(req, res, media);
+      return;
     }
     sendStoreError(res, 404);
   }
@@ -294,14 +300,20 @@ export class Relay implements ChatHost {
     }
     const path = url.pathname;
     if (method === 'POST' && path === '/v1/chat/completions') {
+      const chat = recordChatMessages(body);
+      if (chat) record.chat = chat;
       const scenario = handleChat(this, req, res, body);
       if (scenario) record.scenario = scenario;
       return;
     }
     if (method === 'GET' && path === '/v1/models') {
-      if (!isAuthorized(req, this.apiKey)) { sendError(res, { status: 401 }); return; }
+      if (!isAuthorized(req, this.apiKey)) {
+        sendError(res, { status: 401 });
+        return;
+      }
       const created = 1760338775;
-      sendJson(res, 200, { object: 'list', data: this.models.map((id) => ({ id, object: 'model', created, owned_by: 'relay' })) }); return;
+      sendJson(res, 200, { object: 'list', data: this.models.map((id) => ({ id, object: 'model', created, owned_by: 'relay' })) });
+      return;
     }
     if (isVideosPath(path)) {
       const handled = await this.videos.handle({
@@ -320,16 +332,30 @@ export class Relay implements ChatHost {
     }
     const media = method === 'GET' || method === 'HEAD' ? mediaRoute(path, url.searchParams) : undefined;
     // grok2api's own answer to an id outside its rule (router.py:582-583, errors.py ValidationError).
-    if (media === 'bad-id')
-      { sendError(res, { status: 400, message: 'Invalid file ID', type: 'invalid_request_error', code: 'invalid_value' }); return; }
-    if (media && this.links.isExpired(path)) { this.links.sendExpired(res); return; }
+    if (media === 'bad-id') {
+      sendError(res, { status: 400, message: 'Invalid file ID', type: 'invalid_request_error', code: 'invalid_value' });
+      return;
+    }
+    if (media && this.links.isExpired(path)) {
+      this.links.sendExpired(res);
+      return;
+    }
     if (media && (await this.videos.serveFile(req, res, path))) return;
-    if (media) { serveMedia(req, res, media); return; }
+    if (media) {
+      serveMedia(req, res, media);
+      return;
+    }
     const task = /^\/tasks\/([\w-]+?)(\.json)?$/.exec(path);
     if (task && method === 'GET') {
       const job = this.job(task[1]!);
-      if (!job) { sendError(res, { status: 404, message: `no such task: ${task[1]}`, code: 'task_not_found' }); return; }
-      if (task[2]) { sendJson(res, 200, taskSource(job)); return; }
+      if (!job) {
+        sendError(res, { status: 404, message: `no such task: ${task[1]}`, code: 'task_not_found' });
+        return;
+      }
+      if (task[2]) {
+        sendJson(res, 200, taskSource(job));
+        return;
+      }
       res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(taskPage(job));
       return;
     }
