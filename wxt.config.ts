@@ -109,6 +109,8 @@ export default defineConfig({
   vite: () => ({
     define: { __SORA_TEST_HOOKS__: JSON.stringify(withTestHooks()) },
     plugins: [preact({ prerender: { enabled: false } }), noInnerHtml(), pruneWebextPolyfill([...PERMISSIONS, ...OPEN_NAMESPACES])],
+    // Reference images are prepared in a module worker (utils/images/prepare.worker.ts).
+    worker: { format: 'es' as const },
     build: {
       rolldownOptions: {
         output: {

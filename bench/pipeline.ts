@@ -197,7 +197,7 @@ async function runJobs(
     protocols: {
       chat: chatProtocol({
         stream: (req: ChatRequest) => {
-          const prompt = req.messages[req.messages.length - 1]!.content;
+          const prompt = req.messages[req.messages.length - 1]!.content as string;
           const body = bodies.get(prompt)!;
           return streamChat({ ...req, fetch: () => Promise.resolve(sseResponse(body())) });
         },

@@ -5,6 +5,7 @@ import { browser } from 'wxt/browser';
 import { loadSettings as readSettings, watchSettings } from '@/utils/settings/settings';
 import { send } from '@/utils/messages';
 import { formatNumber, t } from '@/utils/i18n';
+import { ReferenceImages, useAttachments } from './ReferenceImages';
 
 // Node (the unit tests) has no navigator. The user agent names Apple systems as `platform` did, and is not deprecated.
 const userAgent = (globalThis as { navigator?: Navigator }).navigator?.userAgent ?? '';
@@ -43,6 +44,7 @@ export function Composer(props: { origin: ThreadOrigin; onStarted?: (threadId: s
   const [error, setError] = useState<{ text: string; options?: boolean } | null>(null);
   const [busy, setBusy] = useState(false);
   const touched = useRef(false);
+  const refs = useAttachments();
   const draftKey = `draft:${origin}`;
   const session = browser.storage.session;
 
@@ -84,12 +86,16 @@ export function Composer(props: { origin: ThreadOrigin; onStarted?: (threadId: s
       setError({ text: t('promptNeeded') });
       return;
     }
+    if (refs.preparing) return;
     setBusy(true);
     setError(null);
     try {
       const jobs = settings.protocol === 'jobs' ? { ...(seconds && { seconds }), ...(size && { size }) } : {};
-      const { threadId } = await send('generate', { prompt, model, origin, ...jobs });
+      // A video job's size is the image's too (the API refuses one that differs).
+      const images = refs.items.length ? { images: await refs.dataUrls(jobs.size) } : {};
+      const { threadId } = await send('generate', { prompt, model, origin, ...jobs, ...images });
       setPrompt('');
+      refs.clear();
       void session.remove(draftKey).catch(() => {});
       props.onStarted?.(threadId);
     } catch (err) {
@@ -103,7 +109,7 @@ export function Composer(props: { origin: ThreadOrigin; onStarted?: (threadId: s
   const left = LIMITS.promptMax - prompt.length;
   const choices = jobChoices(settings);
   return (
-    <form class="composer" onSubmit={(e) => void generate(e)} noValidate>
+    <form class="composer" onSubmit={(e) => void generate(e)} noValidate {...refs.formHandlers}>
       <label for={id} class="label">
         {t('prompt')}
       </label>
@@ -124,6 +130,7 @@ export function Composer(props: { origin: ThreadOrigin; onStarted?: (threadId: s
         {left < 400 ? `${t('charsLeft', { n: formatNumber(left) })} · ` : ''}
         {t('submitHint', { keys: SUBMIT_KEYS })}
       </p>
+      <ReferenceImages id={`ref-${origin}`} state={refs} />
       {settings?.protocol === 'jobs' && (
         <div class="composer__bar composer__bar--job">
           <label for={`seconds-${origin}`} class="label label--inline">
@@ -161,7 +168,7 @@ export function Composer(props: { origin: ThreadOrigin; onStarted?: (threadId: s
             </option>
           ))}
         </select>
-        <button type="submit" class="btn primary" disabled={busy || !settings} aria-busy={busy}>
+        <button type="submit" class="btn primary" disabled={busy || !settings || refs.preparing > 0} aria-busy={busy}>
           {t('generate')}
         </button>
       </div>

@@ -3,6 +3,7 @@ import type { Thread, Turn } from '@/utils/threads/model';
 import { send } from '@/utils/messages';
 import { requestFocus } from '@/utils/side-panel';
 import { t } from '@/utils/i18n';
+import { ReferenceImages, useAttachments } from './ReferenceImages';
 
 interface InstructionFormProps {
   id: string;
@@ -15,8 +16,13 @@ interface InstructionFormProps {
   class?: string;
   autoFocus?: boolean;
   onEscape?: () => void;
-  /** Sends the instruction; a rejection's message is shown under the box. */
-  onSubmit: (text: string) => Promise<void>;
+  /**
+   * Reference images may go with the instruction: prepared for this video size (a video job's),
+   * with a note saying what sending images changes, when it does.
+   */
+  images?: { size?: string; note?: string };
+  /** Sends the instruction (and its images, as data URLs); a rejection's message is shown under the box. */
+  onSubmit: (text: string, images?: string[]) => Promise<void>;
 }
 
 /** A box for the next instruction to a video (Ctrl/Cmd+Enter sends), with its own error line. */
@@ -24,6 +30,7 @@ function InstructionForm(p: InstructionFormProps) {
   const [text, setText] = useState('');
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
+  const refs = useAttachments();
 
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -31,11 +38,13 @@ function InstructionForm(p: InstructionFormProps) {
       setError(p.emptyMessage);
       return;
     }
+    if (refs.preparing) return;
     setBusy(true);
     setError('');
     try {
-      await p.onSubmit(text);
+      await p.onSubmit(text, refs.items.length ? await refs.dataUrls(p.images?.size) : undefined);
       setText('');
+      refs.clear();
     } catch (err) {
       setError((err as Error).message);
     } finally {
@@ -49,6 +58,7 @@ function InstructionForm(p: InstructionFormProps) {
       onSubmit={(e) => void submit(e)}
       onKeyDown={(e) => p.onEscape && e.key === 'Escape' && p.onEscape()}
       noValidate
+      {...(p.images && refs.formHandlers)}
     >
       <label for={p.id} class="label">
         {p.label}
@@ -74,10 +84,12 @@ function InstructionForm(p: InstructionFormProps) {
             if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) void submit(e);
           }}
         />
-        <button type="submit" class="btn primary" disabled={busy}>
+        <button type="submit" class="btn primary" disabled={busy || refs.preparing > 0}>
           {p.submitLabel}
         </button>
       </div>
+      {p.images && <ReferenceImages id={`ref-${p.id}`} state={refs} />}
+      {p.images?.note && refs.items.length > 0 && <p class="muted small">{p.images.note}</p>}
       {error && (
         <p class="error small" role="alert">
           {error}
@@ -97,8 +109,10 @@ export function ModifyBox({ thread }: { thread: Thread }) {
       placeholder={t('modifyPlaceholder')}
       submitLabel={t('send')}
       emptyMessage={t('modifyNeeded')}
-      onSubmit={async (prompt) => {
-        await send('modify', { threadId: thread.id, prompt });
+      // A video job is remixed from its words alone: with images it becomes a new video, of the thread's size.
+      images={thread.protocol === 'jobs' ? { size: thread.turns[0]?.size, note: t('imagesNewVideo') } : {}}
+      onSubmit={async (prompt, images) => {
+        await send('modify', { threadId: thread.id, prompt, ...(images && { images }) });
       }}
     />
   );

@@ -14,6 +14,7 @@ import { send } from '@/utils/messages';
 import { Icon } from './icons';
 import { BranchForm } from './ModifyBox';
 import { copyNote, Media } from './TurnMedia';
+import { TurnImages } from './TurnImages';
 import type { CopyUrl } from '@/utils/media';
 
 const DOWNLOAD = 'M10 3v10M6 9l4 4 4-4M4 16.5h12';
@@ -133,6 +134,7 @@ export function TurnView({ thread, turn, index, latestDone, queuePos }: TurnProp
       </div>
       {/* The first prompt is already the heading, unless the thread was renamed or it was cut. */}
       {(index > 0 || turn.prompt.replace(/\s+/g, ' ').trim() !== thread.title) && <p class="turn__prompt">{turn.prompt}</p>}
+      <TurnImages turn={turn} />
       {running && (
         <div
           class={`progress${turn.status === 'generating' ? '' : ' progress--idle'}`}

@@ -9,11 +9,12 @@ import { t } from './i18n';
  * Pages never write threads; they ask here and watch storage for the result.
  */
 export interface Protocol {
+  /** `images`: reference images as prepared in the page (data URLs); the background checks them again. */
   generate: {
-    req: { prompt: string; model?: string; origin: ThreadOrigin; seconds?: string; size?: string };
+    req: { prompt: string; model?: string; origin: ThreadOrigin; seconds?: string; size?: string; images?: string[] };
     res: { threadId: string; turnId: string };
   };
-  modify: { req: { threadId: string; prompt: string }; res: { turnId: string } };
+  modify: { req: { threadId: string; prompt: string; images?: string[] }; res: { turnId: string } };
   cancel: { req: { threadId: string; turnId: string }; res: null };
   branch: { req: { threadId: string; turnId: string; prompt: string }; res: { threadId: string } };
   /** The new turn, in this thread or (retrying an older version) in a new one. */

@@ -3,6 +3,7 @@ import { chatProtocol } from '@/utils/chat/chat-protocol';
 import { parseTaskReport } from '@/utils/chat/report-parser';
 import { streamChat } from '@/utils/chat/stream-client';
 import { jobsProtocol } from '@/utils/jobs/jobs-protocol';
+import { turnImages } from '@/utils/images/turn-images';
 import { createMediaStore } from '@/utils/media';
 import { CopyKeeper } from '@/utils/media/copy-keeper';
 import { showRunningOnBadge } from '@/utils/runner/badge';
@@ -28,11 +29,12 @@ const canRead = (url: string): Promise<boolean> => browser.permissions.contains(
  * copies that a finished turn hands its video to.
  */
 export function createEngine(writer: ThreadWriter) {
-  const protocols: Record<ProtocolName, Protocol> = {
-    chat: chatProtocol({ stream: streamChat, parse: parseTaskReport, canRead }),
-    jobs: jobsProtocol(),
-  };
   const media = createMediaStore();
+  const images = turnImages(media);
+  const protocols: Record<ProtocolName, Protocol> = {
+    chat: chatProtocol({ stream: streamChat, parse: parseTaskReport, canRead, images: (turn) => images.dataUrls(turn) }),
+    jobs: jobsProtocol({ images: (turn) => images.files(turn) }),
+  };
   const keeper = new CopyKeeper({
     media,
     relay: async () => relayAccess(await loadSettings()),
@@ -60,6 +62,7 @@ export function createEngine(writer: ThreadWriter) {
     writer,
     settings: loadSettings,
     protocols,
+    images,
     onActivity: (n) => {
       running = n;
       keepAlive.set(running + copying > 0);
@@ -88,5 +91,5 @@ export function createEngine(writer: ThreadWriter) {
     keeper.resume(recent, since);
   };
 
-  return { runner, keeper, media, wakeAlarm, resumeCopies };
+  return { runner, keeper, media, images, wakeAlarm, resumeCopies };
 }

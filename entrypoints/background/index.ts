@@ -19,6 +19,9 @@ const OPEN_PANEL_COMMAND = 'open-side-panel';
 /** A duration or size from a page: a short plain token, or nothing (the relay's default). */
 const jobValue = (v: unknown): string | undefined => (typeof v === 'string' && /^[\w.-]{1,20}$/.test(v) ? v : undefined);
 
+/** Reference images from a page: a list (each one is checked when it is stored), or none. */
+const imageList = (v: unknown): unknown[] | undefined => (Array.isArray(v) ? v : undefined);
+
 /** Replaced at build time (wxt.config.ts): false in store packages. */
 declare const __SORA_TEST_HOOKS__: boolean;
 
@@ -92,12 +95,19 @@ export default defineBackground({
     };
 
     const handlers: Handlers = {
-      generate: async ({ prompt, model, origin, seconds, size }) => {
+      generate: async ({ prompt, model, origin, seconds, size, images }) => {
         const settings = await keySafe();
-        const thread = await runner.start(prompt, model || settings.model, origin, { seconds: jobValue(seconds), size: jobValue(size) });
+        const thread = await runner.start(prompt, model || settings.model, origin, {
+          seconds: jobValue(seconds),
+          size: jobValue(size),
+          images: imageList(images),
+        });
         return { threadId: thread.id, turnId: thread.turns[0].id };
       },
-      modify: async ({ threadId, prompt }) => (await keySafe(), { turnId: (await runner.modify(threadId, prompt)).id }),
+      modify: async ({ threadId, prompt, images }) => (
+        await keySafe(),
+        { turnId: (await runner.modify(threadId, prompt, { images: imageList(images) })).id }
+      ),
       cancel: async ({ threadId, turnId }) => (await runner.cancel(threadId, turnId), null),
       branch: async ({ threadId, turnId, prompt }) => (await keySafe(), { threadId: (await runner.branch(threadId, turnId, prompt)).id }),
       retry: async ({ threadId, turnId }) => (await keySafe(), runner.retry(threadId, turnId)),
@@ -147,7 +157,7 @@ export default defineBackground({
     // are built without it (see withTestHooks in wxt.config.ts).
     if (__SORA_TEST_HOOKS__) {
       (globalThis as { soraThreads?: unknown }).soraThreads = {
-        contextMenuClick: (info: { menuItemId: string; selectionText?: string }, tab?: { windowId?: number }) =>
+        contextMenuClick: (info: { menuItemId: string; selectionText?: string; srcUrl?: string }, tab?: { windowId?: number }) =>
           onContextMenuClick(runner, ready(), info, tab).then((t) => t?.id),
       };
     }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { authFixtureFor, fixtureOfScenario, serveFixture } from './fixture-stream';
 import { sendError, sendJson } from './http-errors';
@@ -6,6 +7,7 @@ import { buildReport, reportText, type JobLinks } from './report';
 import { resolveScenario, type ScenarioSpec } from './scenarios';
 import { planStream, type StreamPlan } from './stream-plan';
 import { lastSid, newChatId, newSid, newTaskId } from './tokens';
+import { imageInfo, type ImageInfo } from './multipart';
 
 export interface ChatBody {
   model?: unknown;
@@ -36,6 +38,88 @@ export interface ChatHost {
 export function isAuthorized(req: IncomingMessage, apiKey: string): boolean {
   return req.headers.authorization === `Bearer ${apiKey}`;
 }
+
+/** One image part of a user message, as the relay received it. */
+export interface RecordedImagePart {
+  /** 'data': a `data:` URL (bytes recorded below); 'url': a link the relay would fetch itself. */
+  kind: 'data' | 'url';
+  /** The data URL's declared type (`image/jpeg`), '' for a link. */
+  mime: string;
+  /** Decoded bytes of a data URL (0 for a link or undecodable base64). */
+  size: number;
+  sha256: string;
+  /** Format and size read from the bytes, whatever the URL declared. */
+  image?: ImageInfo;
+  /** The whole URL's length in characters: data URLs are large, so the URL itself is not kept. */
+  urlLength: number;
+  /** Set when the part is not a usable image (bad base64, not an image, no url). */
+  problem?: string;
+}
+
+/** A message of a chat request as recorded: its text (parts joined) and its image parts in order. */
+export interface RecordedChatMessage {
+  role: string;
+  text: string;
+  /** Whether `content` came as an array of parts (OpenAI's form for images) rather than a string. */
+  parts: boolean;
+  images: RecordedImagePart[];
+}
+
+const DATA_URL = /^data:([\w/+.-]*)(;[^,]*)?,(.*)$/s;
+
+function recordImagePart(part: { image_url?: unknown }): RecordedImagePart {
+  const raw = part.image_url;
+  const url = typeof raw === 'string' ? raw : raw && typeof raw === 'object' ? (raw as { url?: unknown }).url : undefined;
+  if (typeof url !== 'string') return { kind: 'url', mime: '', size: 0, sha256: '', urlLength: 0, problem: 'image_url has no url' };
+  const m = DATA_URL.exec(url);
+  if (!m) return { kind: 'url', mime: '', size: 0, sha256: '', urlLength: url.length };
+  const base64 = m[2]?.includes(';base64') ?? false;
+  const data = m[3] ?? '';
+  const valid = !base64 || /^[A-Za-z0-9+/]*={0,2}$/.test(data);
+  const bytes = valid ? Buffer.from(base64 ? data : decodeURIComponent(data), base64 ? 'base64' : 'utf8') : Buffer.alloc(0);
+  const image = imageInfo(bytes);
+  return {
+    kind: 'data',
+    mime: m[1] ?? '',
+    size: bytes.length,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    ...(image ? { image } : {}),
+    urlLength: url.length,
+    ...(!valid ? { problem: 'Invalid base64 image_url.' } : !image ? { problem: 'The image data is not a valid image.' } : {}),
+  };
+}
+
+/**
+ * Every message of a chat request with its image parts (content parts `{type:"image_url"}`), for
+ * a test to check what a client sent: type, size and SHA-256 of each image's bytes. Undefined when
+ * the body has no messages array.
+ */
+export function recordChatMessages(body: unknown): RecordedChatMessage[] | undefined {
+  const messages = body && typeof body === 'object' ? (body as { messages?: unknown }).messages : undefined;
+  if (!Array.isArray(messages)) return undefined;
+  return messages.map((m: unknown) => {
+    const { role, content } = (m && typeof m === 'object' ? m : {}) as { role?: unknown; content?: unknown };
+    const parts = Array.isArray(content) ? (content as unknown[]) : undefined;
+    const text = parts
+      ? parts
+          .map((p) =>
+            p && typeof p === 'object' && typeof (p as { text?: unknown }).text === 'string' ? (p as { text: string }).text : '',
+          )
+          .join('')
+      : typeof content === 'string'
+        ? content
+        : '';
+    const images = (parts ?? [])
+      .filter(
+        (p): p is { type: string; image_url?: unknown } => !!p && typeof p === 'object' && (p as { type?: unknown }).type === 'image_url',
+      )
+      .map(recordImagePart);
+    return { role: typeof role === 'string' ? role : '', text, parts: !!parts, images };
+  });
+}
+
+/** What OpenAI answers a model that takes no images; relays in front of such models pass it on. */
+export const IMAGES_REJECTED = 'Invalid content type. image_url is only supported by certain models.';
 
 function messagesOf(body: ChatBody): Message[] | undefined {
   if (!Array.isArray(body.messages) || body.messages.length === 0) return undefined;
@@ -90,6 +174,12 @@ export function handleChat(host: ChatHost, req: IncomingMessage, res: ServerResp
     sendError(res, { status: 404, message: `The model \`${chat.model}\` does not exist or you do not have access to it.` });
     return undefined;
   }
+  const images = (recordChatMessages(chat) ?? []).flatMap((m) => m.images);
+  const broken = images.find((i) => i.problem);
+  if (broken) {
+    sendError(res, { status: 400, message: broken.problem, type: 'invalid_request_error', code: 'invalid_image_url' });
+    return undefined;
+  }
   let verdict: string | undefined;
   try {
     verdict = host.onChatRequest?.(chat);
@@ -102,6 +192,11 @@ export function handleChat(host: ChatHost, req: IncomingMessage, res: ServerResp
   }
 
   const spec = host.takeScenario();
+  if (spec.rejectImages && images.length > 0) {
+    const message = typeof spec.rejectImages === 'string' ? spec.rejectImages : IMAGES_REJECTED;
+    sendError(res, { status: 400, message, type: 'invalid_request_error', code: 'invalid_value' });
+    return spec.name;
+  }
   const fixture = fixtureOfScenario(spec.name);
   if (fixture) {
     void serveFixture(host, res, fixture, spec.slow ?? 1, spec.dropAfter);

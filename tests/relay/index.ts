@@ -1,7 +1,8 @@
 // The mock relay's public face: everything a unit test, an e2e fixture or the CLI needs.
 export { startRelay, Relay, DEFAULT_API_KEY, DEFAULT_MODELS } from './server';
 export type { RelayOptions, RecordedRequest, RequestKind } from './server';
-export type { ChatBody } from './chat';
+export type { ChatBody, RecordedChatMessage, RecordedImagePart } from './chat';
+export { IMAGES_REJECTED } from './chat';
 export { SCENARIO_NAMES } from './scenarios';
 export { FIXTURE_BUDGET_MS, FIXTURE_SCENARIO_NAMES, fixtureOfScenario, fixturePlan } from './fixture-stream';
 export type { FixtureScenarioName } from './fixture-stream';

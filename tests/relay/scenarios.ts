@@ -47,6 +47,11 @@ export interface ScenarioSpec {
   afterEvents?: number;
   /** big: size of the answer in bytes (default 5,000,000). */
   sizeBytes?: number;
+  /**
+   * Any scenario: a request carrying an image part is refused with a 400 in the words of a relay
+   * whose model takes no images (OpenAI's, passed on by relays); a string is the message instead.
+   */
+  rejectImages?: boolean | string;
 }
 
 export interface ResolvedScenario {

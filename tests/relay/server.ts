@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { handleChat, isAuthorized, type ChatBody, type ChatHost } from './chat';
+import { handleChat, isAuthorized, recordChatMessages, type ChatBody, type ChatHost, type RecordedChatMessage } from './chat';
 import { handleControl } from './control';
 import { sendError, sendJson } from './http-errors';
 import { taskPage, taskSource, type RelayJob } from './jobs';
@@ -54,6 +54,8 @@ export interface RecordedRequest {
   time: number;
   /** Chat requests: the scenario that answered (absent when rejected before one was taken). */
   scenario?: string;
+  /** Chat requests: each message's text and image parts (type, size, SHA-256 of the bytes). */
+  chat?: RecordedChatMessage[];
   /** Form bodies (multipart or url-encoded): text fields and file parts (multipart: in place of `body`). */
   form?: RecordedForm;
   /** Videos requests: the job created or addressed. */
@@ -298,6 +300,8 @@ export class Relay implements ChatHost {
     }
     const path = url.pathname;
     if (method === 'POST' && path === '/v1/chat/completions') {
+      const chat = recordChatMessages(body);
+      if (chat) record.chat = chat;
       const scenario = handleChat(this, req, res, body);
       if (scenario) record.scenario = scenario;
       return;

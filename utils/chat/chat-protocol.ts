@@ -1,8 +1,9 @@
 import { t as words } from '../i18n';
+import { ImageProblem } from '../images/reference-image';
 import { RelayError, redactSecret, type TurnError } from '../relay/errors';
 import { safeHttpUrl } from '../relay/safe-url';
 import type { Protocol, TurnEnd, TurnRun } from '../runner/protocol';
-import { applySnapshot, buildMessages, type ResumeReason, type Turn } from '../threads/model';
+import { applySnapshot, buildMessages, sentHistory, type ResumeReason, type Turn } from '../threads/model';
 import type { ReportContext, TaskSnapshot } from './report-parser';
 import type { ChatDelta, ChatRequest } from './stream-client';
 import { followTaskSource, type FollowOptions, type FollowResult, type TaskSourceState } from './task-source';
@@ -19,6 +20,11 @@ export interface ChatProtocolDeps {
    * host it may not read fails every poll (CORS): the turn then says so instead of waiting.
    */
   canRead?: (url: string) => Promise<boolean>;
+  /**
+   * The data URLs of a turn's reference images, from the stored bytes (checked against the turn's
+   * refs); rejects with a sentence for the user when they are no longer stored.
+   */
+  images?: (turn: Turn) => Promise<string[]>;
 }
 
 /**
@@ -108,12 +114,19 @@ async function stream(deps: ChatProtocolDeps, run: TurnRun): Promise<TurnEnd> {
 
   let error: TurnError | undefined;
   let cancelled = false;
+  let images: Map<string, string[]>;
+  try {
+    images = await imagesOf(deps, [...sentHistory(thread.turns, index), run.turn]);
+  } catch (err) {
+    // Nothing was sent: a history without the images it was sent with is not the same conversation.
+    return { status: 'failed', error: { kind: 'protocol', message: err instanceof Error ? err.message : String(err) } };
+  }
   try {
     const deltas = deps.stream({
       baseUrl: relay.baseUrl,
       apiKey: relay.apiKey,
       model: thread.model,
-      messages: buildMessages(thread.turns, index),
+      messages: buildMessages(thread.turns, index, images),
       signal,
       stallTimeoutMs: relay.stallTimeoutMs,
       // [DONE] / finish_reason end the answer only once it holds a video or a failure.
@@ -169,6 +182,17 @@ async function stream(deps: ChatProtocolDeps, run: TurnRun): Promise<TurnEnd> {
     error = { ...error, message: words('lost_stream', { what: error.message, id: turn.taskId }) };
   }
   return { ...settle(turn, final, cancelled ? 'cancelled' : error), turn: fieldsOf(turn) };
+}
+
+/** The reference images of the turns about to be sent, as data URLs by turn id. */
+async function imagesOf(deps: ChatProtocolDeps, turns: readonly Turn[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  for (const turn of turns) {
+    if (!turn.images?.length) continue;
+    if (!deps.images) throw new ImageProblem('missing');
+    out.set(turn.id, await deps.images(turn));
+  }
+  return out;
 }
 
 /** The answer's text and what was read from it, for the final write. */

@@ -7,8 +7,11 @@ import { createSsePayloadDecoder } from './sse-payloads';
 
 export interface ChatMessage {
   role: 'user' | 'assistant' | 'system';
-  content: string;
+  /** Text, or OpenAI content parts when a user message carries images. */
+  content: string | ContentPart[];
 }
+
+export type ContentPart = { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } };
 
 /**
  * One piece of the answer. `content` is the assistant's text (what the next turn sends back);

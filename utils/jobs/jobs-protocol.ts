@@ -1,7 +1,8 @@
 import { RelayError, type TurnError } from '../relay/errors';
 import { t } from '../i18n';
 import type { MediaSource, Protocol, RelayAccess, TurnEnd, TurnRun } from '../runner/protocol';
-import type { Turn } from '../threads/model';
+import { ImageProblem } from '../images/reference-image';
+import { imageTurnOf, type Turn } from '../threads/model';
 import type { JobState } from './job-state';
 import { pollJob, type PollOptions } from './poll-job';
 import { imageFieldOf } from './probe';
@@ -78,8 +79,12 @@ export function jobsProtocol(opts: JobsProtocolOptions = {}): Protocol {
   return {
     async start(run) {
       const { thread, index, turn, relay } = run;
-      // A modification remixes the latest earlier version that has a job, unless asked for a new video.
-      const base = turn.fresh ? undefined : [...thread.turns.slice(0, index)].reverse().find((x) => x.status === 'completed' && x.jobId);
+      // A modification remixes the latest earlier version that has a job, unless asked for a new
+      // video — or sent with images of its own, which a remix (`{prompt}` alone) cannot carry.
+      const base =
+        turn.fresh || turn.images?.length
+          ? undefined
+          : [...thread.turns.slice(0, index)].reverse().find((x) => x.status === 'completed' && x.jobId);
       let created: JobState & { id: string };
       // Not aborted by a cancel: once sent, the relay may make (and bill) the job, so its answer is
       // waited for and its id kept. The call is bounded (REQUEST_TIMEOUT_MS).
@@ -87,12 +92,14 @@ export function jobsProtocol(opts: JobsProtocolOptions = {}): Protocol {
         if (base?.jobId) {
           created = await remixJob(access(relay), base.jobId, turn.prompt);
         } else {
+          const from = imageTurnOf(thread.turns, index);
+          if (from && !opts.images) throw new ImageProblem('missing');
           created = await createJob(access(relay), {
             model: thread.model,
             prompt: turn.prompt,
             seconds: turn.seconds,
             size: turn.size,
-            images: (await opts.images?.(turn)) ?? [],
+            images: from && opts.images ? await opts.images(from) : [],
             imageField: opts.imageField?.(relay) ?? imageFieldOf(relay.videosFlavour || undefined),
           });
         }
@@ -137,6 +144,8 @@ function failed(error: unknown): TurnEnd {
     return { status: 'interrupted', error: { kind: 'interrupted', message: t('jobs_maybeCreated', { what: error.message }) } };
   if (error instanceof RemixUnsupportedError) return { status: 'failed', error: { ...error.toJSON(), kind: 'remix-unsupported' } };
   if (error instanceof RelayError) return { status: 'failed', error: error.toJSON() };
+  // Nothing was sent: the images the job starts from are not stored here any more.
+  if (error instanceof ImageProblem) return { status: 'failed', error: { kind: 'protocol', message: error.message } };
   const detail = error instanceof Error ? error.message : String(error);
   return { status: 'failed', error: { kind: 'protocol', message: t('unexpectedError', { detail }) } satisfies TurnError };
 }

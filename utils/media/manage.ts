@@ -52,7 +52,7 @@ function evictionOrder(a: CopyRecord, b: CopyRecord): number {
 
 /**
  * Removes the least recently used copies until all copies take at most `capBytes`. Never
- * removed: keys in `keep` (on screen, playing, downloading), copies being saved here, and
+ * removed: reference images, keys in `keep` (on screen, playing, downloading), copies being saved here, and
  * partial copies another context may still be saving (a chunk within `staleWriteMs`).
  * Returns the removed records, oldest first; fewer than needed when the rest is protected.
  */
@@ -69,6 +69,9 @@ export async function evictToFit(ctx: MediaContext, capBytes: number, options: {
     const now = ctx.now();
     const evictable = (record: CopyRecord) =>
       record.stored > 0 &&
+      // A reference image is part of what its turn sent (the next turn sends it again), not a
+      // copy of something the relay still has: the cap never removes one.
+      record.kind !== 'image' &&
       !keep.has(record.key) &&
       !ctx.writing.has(record.key) &&
       (record.complete || record.writeId === undefined || now - record.updatedAt >= ctx.staleWriteMs);

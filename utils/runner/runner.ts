@@ -20,6 +20,8 @@ import {
 } from '../threads/model';
 import type { Protocol, RelayAccess, TurnEnd, TurnRun } from './protocol';
 import { canFollowAgain } from './follow-again';
+import type { TurnImage } from '../images/turn-image';
+import type { TurnImages } from '../images/turn-images';
 
 export interface RunnerDeps {
   writer: ThreadWriter;
@@ -33,6 +35,8 @@ export interface RunnerDeps {
   onLive?: (turnId: string, live: LiveProgress | null) => void;
   /** Called once when a turn reaches a final status (notifications, the local copy). */
   onFinished?: (thread: Thread, turn: Turn) => void;
+  /** Where turns' reference images are kept (the media store); without it, none are taken. */
+  images?: Pick<TurnImages, 'keep' | 'copy' | 'discard'>;
 }
 
 /** What a new thread's first turn asks for besides its prompt. */
@@ -42,6 +46,8 @@ export interface StartOptions {
   /** Video jobs: `seconds` and `size` as the relay takes them. */
   seconds?: string;
   size?: string;
+  /** Reference images from the page, as data URLs (checked before anything is stored). */
+  images?: readonly unknown[];
 }
 
 export class JobRunner {
@@ -79,34 +85,79 @@ export class JobRunner {
     const protocol = options.protocol ?? (await this.deps.settings()).protocol;
     const fresh = newThread(text, model.trim(), origin, this.now());
     const [turn] = fresh.turns;
-    const thread: NewThread = { ...fresh, protocol, turns: [protocol === 'jobs' ? { ...turn, ...jobParams(options) } : turn] };
+    const asked = protocol === 'jobs' ? { ...turn, ...jobParams(options) } : turn;
+    // The images are stored before the turn: a turn in the queue can always be sent as asked.
+    const images = await this.keepImages(fresh.id, asked.id, options.images);
+    const thread: NewThread = { ...fresh, protocol, turns: [images ? { ...asked, images } : asked] };
     // Strict: if storage refuses the new turn, nothing is sent (the user could not see the job).
-    await this.deps.writer.put(thread, { immediate: true, strict: true });
+    await this.kept(thread.turns, () => this.deps.writer.put(thread, { immediate: true, strict: true }));
     this.pump();
     return thread;
+  }
+
+  /** The refs of a new turn's images, once stored; undefined when it has none. */
+  private async keepImages(threadId: string, turnId: string, images: readonly unknown[] | undefined): Promise<TurnImage[] | undefined> {
+    if (!images?.length) return undefined;
+    if (!this.deps.images) throw new Error(words('image_missing'));
+    return this.deps.images.keep(threadId, turnId, images);
+  }
+
+  /** The images of `from` for a new turn: the same bytes under the new turn's keys. */
+  private async copyImages(from: Turn | undefined, threadId: string, turnId: string): Promise<TurnImage[] | undefined> {
+    if (!from?.images?.length) return undefined;
+    if (!this.deps.images) throw new Error(words('image_missing'));
+    return this.deps.images.copy(from, threadId, turnId);
+  }
+
+  /** Runs `write`; if it fails, the images stored for these turns go too (no turn refers to them). */
+  private async kept<T>(turns: readonly Turn[], write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (err) {
+      for (const t of turns) if (t.images?.length) await this.deps.images?.discard(t.id, t.images.length);
+      throw err;
+    }
   }
 
   /**
    * A new version of the thread's video from an instruction. `fresh` (video jobs): a new video
    * from the instruction instead of a remix, for a relay that cannot remix.
    */
-  async modify(threadId: string, prompt: string, options: { fresh?: boolean } = {}): Promise<Turn> {
+  async modify(
+    threadId: string,
+    prompt: string,
+    options: { fresh?: boolean; images?: readonly unknown[]; imagesFrom?: Turn } = {},
+  ): Promise<Turn> {
     const text = checkPrompt(prompt);
     let turn = newTurn(text, this.now());
-    const updated = await this.deps.writer.update(
-      threadId,
-      (t) => {
-        if (t.turns.some((x) => isActive(x.status))) throw new Error(words('threadBusy'));
-        // A new video (not a remix) is asked for with the thread's own duration and size.
-        if (t.protocol === 'jobs') {
-          const first = t.turns[0];
-          turn = { ...turn, ...jobParams({ seconds: first?.seconds, size: first?.size }), ...(options.fresh && { fresh: true }) };
-        }
-        return { ...t, updatedAt: this.now(), turns: [...t.turns, turn] };
-      },
-      { immediate: true, strict: true },
+    if (options.images?.length || options.imagesFrom?.images?.length) {
+      // Checked before the images are stored, and again below where it counts.
+      const current = await this.deps.writer.get(threadId);
+      if (!current) throw new Error(words('threadGone'));
+      if (current.turns.some((x) => isActive(x.status))) throw new Error(words('threadBusy'));
+      const images =
+        (await this.keepImages(threadId, turn.id, options.images)) ?? (await this.copyImages(options.imagesFrom, threadId, turn.id));
+      if (images) turn = { ...turn, images };
+    }
+    const updated = await this.kept([turn], () =>
+      this.deps.writer.update(
+        threadId,
+        (t) => {
+          if (t.turns.some((x) => isActive(x.status))) throw new Error(words('threadBusy'));
+          // A new video (not a remix) is asked for with the thread's own duration and size.
+          if (t.protocol === 'jobs') {
+            const first = t.turns[0];
+            turn = { ...turn, ...jobParams({ seconds: first?.seconds, size: first?.size }), ...(options.fresh && { fresh: true }) };
+          }
+          return { ...t, updatedAt: this.now(), turns: [...t.turns, turn] };
+        },
+        { immediate: true, strict: true },
+      ),
     );
-    if (!updated) throw new Error(words('threadGone'));
+    if (!updated) {
+      if (turn.images) await this.deps.images?.discard(turn.id, turn.images.length);
+      throw new Error(words('threadGone'));
+    }
     this.pump();
     return turn;
   }
@@ -124,19 +175,32 @@ export class JobRunner {
     return this.fork(source, at + 1, text, words('branchTitle', { title: source.title, n: at + 1 }));
   }
 
-  /** A new thread: the completed versions among the first `upTo` turns of `source`, then `prompt`. */
-  private async fork(source: Thread, upTo: number, prompt: string, title: string): Promise<Thread> {
+  /**
+   * A new thread: the completed versions among the first `upTo` turns of `source`, then `prompt`
+   * (sent with the images of `imagesFrom`, a retried turn). Their images are copied to the new
+   * turns, so the branch keeps them whatever becomes of the source thread.
+   */
+  private async fork(source: Thread, upTo: number, prompt: string, title: string, imagesFrom?: Turn): Promise<Thread> {
     const kept = source.turns.slice(0, upTo).filter((t) => t.status === 'completed');
     const base: Thread = { ...newThread(prompt, source.model, 'branch', this.now()), title, protocol: source.protocol };
     const first = source.turns[0];
     const asked = base.turns.map((t) =>
       source.protocol === 'jobs' ? { ...t, ...jobParams({ seconds: first?.seconds, size: first?.size }) } : t,
     );
-    // The copied versions show the same local copies, kept under the original turn's id.
-    const copied = kept.map((t) => ({ ...t, id: newId('turn'), mediaOf: t.mediaOf ?? t.id }));
-    const thread: Thread = { ...base, turns: [...copied, ...asked] };
-    // Strict: if storage refuses the new turn, nothing is sent (the user could not see the job).
-    await this.deps.writer.put(thread, { immediate: true, strict: true });
+    const turns: Turn[] = [];
+    const thread: Thread = { ...base, turns };
+    await this.kept(turns, async () => {
+      for (const [i, t] of [...kept, ...asked].entries()) {
+        const copy = i < kept.length;
+        const id = copy ? newId('turn') : t.id;
+        const { images: _own, ...rest } = t;
+        const images = await this.copyImages(copy ? t : imagesFrom, thread.id, id);
+        // The copied versions show the same local copies, kept under the original turn's id.
+        turns.push({ ...rest, id, ...(copy && { mediaOf: t.mediaOf ?? t.id }), ...(images && { images }) });
+      }
+      // Strict: if storage refuses the new turn, nothing is sent (the user could not see the job).
+      await this.deps.writer.put(thread, { immediate: true, strict: true });
+    });
     this.pump();
     return thread;
   }
@@ -155,8 +219,8 @@ export class JobRunner {
     if (isActive(old.status) || old.status === 'completed') throw new Error(words('onlyFailedRetry'));
     // A relay that cannot remix gets what the user was offered instead: a new video from the words.
     const fresh = old.error?.kind === 'remix-unsupported' || old.fresh === true;
-    if (!retriesAsBranch(thread, at)) return { threadId, turnId: (await this.modify(threadId, old.prompt, { fresh })).id };
-    const fork = await this.fork(thread, at, old.prompt, words('retryTitle', { title: thread.title, n: at + 1 }));
+    if (!retriesAsBranch(thread, at)) return { threadId, turnId: (await this.modify(threadId, old.prompt, { fresh, imagesFrom: old })).id };
+    const fork = await this.fork(thread, at, old.prompt, words('retryTitle', { title: thread.title, n: at + 1 }), old);
     return { threadId: fork.id, turnId: fork.turns[fork.turns.length - 1]?.id ?? '' };
   }
 

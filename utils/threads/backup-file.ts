@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import { EXPORT_FORMAT, EXPORT_VERSION, IMPORT_MAX_BYTES } from './backup';
 import type { Thread } from './model';
+import { MAX_IMAGE_BYTES, MAX_REFERENCE_IMAGES } from '../images/limits';
 import { t } from '../i18n';
 
 /*
@@ -30,6 +31,19 @@ const TurnSchema = v.object({
   seconds: v.optional(Str(20)),
   size: v.optional(Str(40)),
   fresh: v.optional(v.boolean()),
+  // Refs only: the bytes are not in a JSON file (see imageCopiesOf for exports that carry files).
+  images: v.optional(
+    v.pipe(
+      v.array(
+        v.object({
+          mime: v.picklist(['image/jpeg', 'image/png', 'image/webp']),
+          bytes: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_IMAGE_BYTES)),
+          sha256: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/)),
+        }),
+      ),
+      v.maxLength(MAX_REFERENCE_IMAGES),
+    ),
+  ),
   expiresAt: v.optional(Time),
   error: v.optional(
     v.object({

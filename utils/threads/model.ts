@@ -1,4 +1,5 @@
 import type { ChatMessage } from '../chat/stream-client';
+import type { TurnImage } from '../images/turn-image';
 import { t } from '../i18n';
 import type { TurnError } from '../relay/errors';
 import type { TaskEcho, TaskSnapshot } from '../chat/report-parser';
@@ -17,6 +18,11 @@ export type ThreadOrigin = 'popup' | 'sidepanel' | 'context-menu' | 'branch' | '
 export interface Turn {
   id: string;
   prompt: string;
+  /**
+   * The reference images sent with the prompt, as checked refs: the bytes are in the media store
+   * under copyKey(turn.id, 'image', index), never in storage.local.
+   */
+  images?: TurnImage[];
   status: TurnStatus;
   progress?: number;
   taskId?: string;
@@ -135,17 +141,40 @@ export function newThread(prompt: string, model: string, origin: ThreadOrigin, n
  * its assistant content verbatim (the relay finds the video to remix by the sid in that text),
  * then this turn's prompt. Failed, cancelled and interrupted turns are left out: they hold no
  * video to build on, and replaying their text could confuse the relay.
+ *
+ * A turn sent with images is a user message of content parts (its text, then each image as a data
+ * URL from `images`, keyed by turn id); built from the same stored bytes, it is the same each time.
  */
-export function buildMessages(turns: readonly Turn[], index: number): ChatMessage[] {
+export function buildMessages(turns: readonly Turn[], index: number, images?: ReadonlyMap<string, readonly string[]>): ChatMessage[] {
   const target = turns[index];
   if (!target) throw new RangeError(`no turn at ${index}`);
+  const user = (turn: Turn): ChatMessage => {
+    if (!turn.images?.length) return { role: 'user', content: turn.prompt };
+    const urls = images?.get(turn.id);
+    if (urls?.length !== turn.images.length) throw new Error(`the images of turn ${turn.id} were not loaded`);
+    return {
+      role: 'user',
+      content: [{ type: 'text', text: turn.prompt }, ...urls.map((url) => ({ type: 'image_url' as const, image_url: { url } }))],
+    };
+  };
   const messages: ChatMessage[] = [];
-  for (const turn of turns.slice(0, index)) {
-    if (turn.status !== 'completed') continue;
-    messages.push({ role: 'user', content: turn.prompt }, { role: 'assistant', content: turn.content });
-  }
-  messages.push({ role: 'user', content: target.prompt });
+  for (const turn of sentHistory(turns, index)) messages.push(user(turn), { role: 'assistant', content: turn.content });
+  messages.push(user(target));
   return messages;
+}
+
+/** The earlier turns whose exchange goes along with `turns[index]`: the completed ones. */
+export function sentHistory(turns: readonly Turn[], index: number): Turn[] {
+  return turns.slice(0, index).filter((turn) => turn.status === 'completed');
+}
+
+/**
+ * Whose images a new video job is created with: the turn's own, else those of the latest earlier
+ * turn sent with some — a new video from an instruction still starts from the thread's image.
+ */
+export function imageTurnOf(turns: readonly Turn[], index: number): Turn | undefined {
+  for (let i = index; i >= 0; i--) if (turns[i]?.images?.length && (i === index || turns[i]?.status === 'completed')) return turns[i];
+  return undefined;
 }
 
 /** The latest completed turn: the video a new instruction modifies. */

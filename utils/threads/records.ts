@@ -1,4 +1,6 @@
 import { isRecord } from '../is-record';
+import { MAX_REFERENCE_IMAGES } from '../images/limits';
+import { isTurnImage } from '../images/turn-image';
 import type { Thread, Turn, TurnStatus } from './model';
 
 /**
@@ -43,6 +45,7 @@ export function isTurn(x: unknown): x is Turn {
     (x.fresh === undefined || typeof x.fresh === 'boolean') &&
     (x.expiresAt === undefined || isNum(x.expiresAt)) &&
     (x.media === undefined || isRecord(x.media)) &&
+    (x.images === undefined || (Array.isArray(x.images) && x.images.length <= MAX_REFERENCE_IMAGES && x.images.every(isTurnImage))) &&
     (x.error === undefined || isTurnError(x.error)) &&
     (x.resume === undefined || (isRecord(x.resume) && isStr(x.resume.reason) && isNum(x.resume.since)))
   );
