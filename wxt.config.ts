@@ -34,34 +34,8 @@ export function withTestHooks(argv: readonly string[] = process.argv): boolean {
   return !argv.slice(2).includes('zip');
 }
 
-/** What the extension may use; also decides which of the polyfill's API tables are kept. */
+/** What the extension may use. */
 const PERMISSIONS = ['storage', 'unlimitedStorage', 'alarms', 'contextMenus', 'notifications', 'downloads'];
-/** Namespaces every extension has without asking (and `commands`, declared in the manifest). */
-const OPEN_NAMESPACES = ['runtime', 'i18n', 'extension', 'tabs', 'windows', 'permissions', 'management', 'commands'];
-
-/**
- * webextension-polyfill carries a call table for ~25 API namespaces and only uses the entries of
- * namespaces that exist on `chrome`. Those this extension has no permission for never exist, so
- * their tables are dead weight in every page and in the worker (~0.5 KB gzipped each). They are
- * dropped at build time; a namespace without a table is passed through as the browser's own,
- * which is how `action` and `sidePanel` already work (MV3 Chrome APIs return promises), and
- * Firefox never reads the table (it has a native `browser`).
- */
-export function pruneWebextPolyfill(keep: readonly string[]): Plugin {
-  const table = /(const apiMetadata = )(\{[\s\S]*?\n {6}\});/;
-  return {
-    name: 'sora-threads:prune-webext-polyfill',
-    enforce: 'pre',
-    transform(code, id) {
-      if (!/[\\/]webextension-polyfill[\\/]dist[\\/]browser-polyfill\.js$/.test(id)) return null;
-      const found = table.exec(code);
-      if (!found?.[2]) throw new Error('webextension-polyfill changed: its API table was not found; update pruneWebextPolyfill');
-      const all = JSON.parse(found[2]) as Record<string, unknown>;
-      const kept = Object.fromEntries(Object.entries(all).filter(([name]) => keep.includes(name)));
-      return { code: code.replace(table, `$1${JSON.stringify(kept)};`), map: null };
-    },
-  };
-}
 
 /**
  * Host access: relays on this machine are granted at install (the dev/test relays; they cost the
@@ -108,7 +82,7 @@ export default defineConfig({
   }),
   vite: () => ({
     define: { __SORA_TEST_HOOKS__: JSON.stringify(withTestHooks()) },
-    plugins: [preact({ prerender: { enabled: false } }), noInnerHtml(), pruneWebextPolyfill([...PERMISSIONS, ...OPEN_NAMESPACES])],
+    plugins: [preact({ prerender: { enabled: false } }), noInnerHtml()],
     // Reference images are prepared in a module worker (utils/images/prepare.worker.ts).
     worker: { format: 'es' as const },
     build: {

@@ -1,72 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { compileFunction } from 'node:vm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import config, { noInnerHtml, pruneWebextPolyfill } from '../../wxt.config';
-
-const POLYFILL = createRequire(import.meta.url).resolve('webextension-polyfill/dist/browser-polyfill.js');
-const source = readFileSync(POLYFILL, 'utf8');
-
-function transform(keep: string[], code = source, id = POLYFILL): string | null {
-  const plugin = pruneWebextPolyfill(keep);
-  const out = (plugin.transform as (code: string, id: string) => { code: string } | null)(code, id);
-  return out?.code ?? null;
-}
-
-/** The parts of the polyfill's `browser` these tests call. */
-interface LoadedBrowser {
-  storage: { local: { get(key: string): Promise<unknown> } };
-  bookmarks: { getTree(): Promise<unknown> };
-}
-
-/** Runs the (pruned) polyfill against a fake `chrome`, the way a page loads it, and returns its `browser`. */
-function load(code: string, chrome: object): LoadedBrowser {
-  const globals = globalThis as { chrome?: unknown; browser?: unknown };
-  const saved = { chrome: globals.chrome, browser: globals.browser };
-  globals.chrome = chrome;
-  delete globals.browser;
-  try {
-    const module = { exports: {} };
-    // The built text as a CommonJS module, in this realm (it reads the `chrome` set above).
-    const run = compileFunction(code, ['module', 'exports']) as (module: object, exports: object) => void;
-    run(module, module.exports);
-    return module.exports as LoadedBrowser;
-  } finally {
-    Object.assign(globalThis, saved);
-  }
-}
+import config, { noInnerHtml } from '../../wxt.config';
 
 afterEach(() => vi.restoreAllMocks());
-
-describe('pruneWebextPolyfill (build)', () => {
-  it('keeps the API tables of the namespaces the extension can reach, and only those', () => {
-    const code = transform(['storage', 'alarms', 'runtime', 'sidePanel'])!;
-    const table = JSON.parse(/const apiMetadata = (\{.*?\});/.exec(code)![1]!) as { storage: { local: { get: unknown } } };
-    // sidePanel has no table in the polyfill: nothing to keep, nothing invented.
-    expect(Object.keys(table).sort()).toEqual(['alarms', 'runtime', 'storage']);
-    expect(table.storage.local.get).toEqual({ minArgs: 0, maxArgs: 1 });
-    expect(code.length).toBeLessThan(source.length * 0.7);
-  });
-
-  it('a kept namespace is still promisified; a pruned one is the browser’s own API, untouched', async () => {
-    const nativeTree = vi.fn(() => Promise.resolve(['native']));
-    const chrome = {
-      runtime: { id: 'ext', lastError: undefined },
-      storage: { local: { get: (key: string, callback: (items: object) => void) => callback({ [key]: 1 }) } },
-      bookmarks: { getTree: nativeTree },
-    };
-    const browser = load(transform(['storage', 'runtime'])!, chrome);
-    await expect(browser.storage.local.get('k')).resolves.toEqual({ k: 1 });
-    await expect(browser.bookmarks.getTree()).resolves.toEqual(['native']);
-    // Called as the browser's own function: no callback appended by the polyfill.
-    expect(nativeTree).toHaveBeenCalledWith();
-  });
-
-  it('leaves every other module alone, and fails the build loudly if the polyfill’s layout changes', () => {
-    expect(transform(['storage'], 'const apiMetadata = {};', '/x/other.js')).toBeNull();
-    expect(() => transform(['storage'], 'const somethingElse = {};')).toThrow(/API table was not found/);
-  });
-});
 
 describe('noInnerHtml (build)', () => {
   const PREACT = createRequire(import.meta.url).resolve('preact');
