@@ -86,6 +86,9 @@ export default defineConfig({
     // Reference images are prepared in a module worker (utils/images/prepare.worker.ts).
     worker: { format: 'es' as const },
     build: {
+      // Pages load from the extension's own files: preloading what an on-demand import needs saves
+      // nothing measurable there, and without it Vite's import helper is ~0.4 KB smaller per page.
+      modulePreload: false,
       rolldownOptions: {
         output: {
           // The thread-list code shared by the popup and the side panel travels as one chunk
@@ -97,7 +100,7 @@ export default defineConfig({
             groups: [
               {
                 name: 'threads',
-                test: /[\\/]utils[\\/](threads[\\/](store-read|records|model|storage-keys)|runner[\\/]live-progress|side-panel|is-record)\./,
+                test: /[\\/]utils[\\/](threads[\\/](store-read|records|model)|runner[\\/]live-progress)\./,
               },
             ],
           },

@@ -20,7 +20,6 @@ import {
   type FieldErrors,
   type Settings,
 } from '@/utils/settings/settings-core';
-import '@/components/ui.css';
 import '@/components/notice.css';
 import './options.css';
 

@@ -17,7 +17,6 @@ import { formatNumber, pluralKey, t } from '@/utils/i18n';
 import { mount } from '@/components/mount';
 import { readinessProblem } from '@/utils/settings/settings-core';
 import type { Thread } from '@/utils/threads/model';
-import '@/components/ui.css';
 import '@/components/notice.css';
 import '@/components/thread.css';
 import './sidepanel.css';
