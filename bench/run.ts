@@ -55,7 +55,7 @@ for (const p of sizes) {
     unit: 'KB',
     budget: (SIZE_BUDGET[p.page] ?? Infinity) / KB,
     digits: 1,
-    note: `+CSS ${(p.cssBytes / KB).toFixed(1)}; top: ${top}`,
+    note: `+CSS ${(p.cssBytes / KB).toFixed(1)}; on demand +${(p.onDemandBytes / KB).toFixed(1)}; top: ${top}`,
   });
 }
 
