@@ -66,3 +66,15 @@ export async function expectPlayer(version: Locator, relayUrl: string): Promise<
   await expect(video).toHaveAttribute('src', new RegExp(`^(?:blob:chrome-extension://|${escaped}$)`));
   await expect.poll(() => video.evaluate((v: HTMLVideoElement) => v.readyState)).toBeGreaterThanOrEqual(1);
 }
+
+/** Options: the relay, its key, the model and "Video jobs"; Test connection names the flavour. */
+export async function configureJobs(options: Page, relay: Relay, model: string, confirms: RegExp): Promise<void> {
+  await options.getByRole('textbox', { name: 'API base URL' }).fill(relay.url);
+  await options.getByLabel('API key', { exact: true }).fill(relay.apiKey);
+  await options.getByRole('combobox', { name: 'Protocol' }).selectOption({ label: 'Video jobs (/v1/videos)' });
+  await options.getByRole('combobox', { name: 'Model' }).fill(model);
+  await options.getByRole('button', { name: 'Save' }).click();
+  await expect(options.getByRole('status')).toHaveText('Saved.');
+  await options.getByRole('button', { name: 'Test connection' }).click();
+  await expect(options.locator('#test-result')).toContainText(confirms);
+}

@@ -11,7 +11,7 @@ import { deflateSync } from 'node:zlib';
 import type { Locator, Page, Worker } from '@playwright/test';
 import { startRelay, type RecordedRequest, type Relay } from '../relay/index';
 import { expect, test } from './fixtures';
-import { configureRelay } from './helpers';
+import { configureJobs, configureRelay } from './helpers';
 
 const IMAGE_MENU_ID = 'sora-threads-generate-image';
 
@@ -186,17 +186,6 @@ const jobsTest = test.extend<{ relay: Relay; flavour: 'new-api' | 'grok2api' }>(
     await relay.close();
   },
 });
-
-async function configureJobs(options: Page, relay: Relay, model: string, confirms: RegExp): Promise<void> {
-  await options.getByRole('textbox', { name: 'API base URL' }).fill(relay.url);
-  await options.getByLabel('API key', { exact: true }).fill(relay.apiKey);
-  await options.getByRole('combobox', { name: 'Protocol' }).selectOption({ label: 'Video jobs (/v1/videos)' });
-  await options.getByRole('combobox', { name: 'Model' }).fill(model);
-  await options.getByRole('button', { name: 'Save' }).click();
-  await expect(options.getByRole('status')).toHaveText('Saved.');
-  await options.getByRole('button', { name: 'Test connection' }).click();
-  await expect(options.locator('#test-result')).toContainText(confirms);
-}
 
 for (const [flavour, model, field, size, confirms] of [
   ['new-api', 'sora-2', 'input_reference', '1280x720', /new-api style/],

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { Locator, Page } from '@playwright/test';
 import { contentBytes, startRelay, type Relay } from '../relay/index';
 import { expect, test } from './fixtures';
-import { recordTurnUpdates } from './helpers';
+import { configureJobs, recordTurnUpdates } from './helpers';
 import { wakeByMessage, workerControl } from './worker-control';
 
 const jobsTest = test.extend<{ relay: Relay; flavour: 'new-api' | 'grok2api' }>({
@@ -21,18 +21,6 @@ const jobsTest = test.extend<{ relay: Relay; flavour: 'new-api' | 'grok2api' }>(
 
 interface Chrome {
   downloads: { search(q: object): Promise<{ state: string; filename: string }[]> };
-}
-
-/** Options: the relay, its key, the model and "Video jobs"; Test connection names the flavour. */
-async function configureJobs(options: Page, relay: Relay, model: string, confirms: RegExp): Promise<void> {
-  await options.getByRole('textbox', { name: 'API base URL' }).fill(relay.url);
-  await options.getByLabel('API key', { exact: true }).fill(relay.apiKey);
-  await options.getByRole('combobox', { name: 'Protocol' }).selectOption({ label: 'Video jobs (/v1/videos)' });
-  await options.getByRole('combobox', { name: 'Model' }).fill(model);
-  await options.getByRole('button', { name: 'Save' }).click();
-  await expect(options.getByRole('status')).toHaveText('Saved.');
-  await options.getByRole('button', { name: 'Test connection' }).click();
-  await expect(options.locator('#test-result')).toContainText(confirms);
 }
 
 async function generate(popup: Page, prompt: string, seconds?: string, size?: string): Promise<void> {
